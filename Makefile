@@ -5,19 +5,19 @@
 #   make WERROR=1               warnings are errors (CI)
 #
 # One version source: VERSION. The control file, META.json and the install
-# script pg_vtj--$(VERSION).sql are generated from it; the install script is the
+# script pg_vtj--$(EXTVERSION).sql are generated from it; the install script is the
 # concatenation of sql/install/*.sql in name order (one file per layer).
 
 EXTENSION  = pg_vtj
 MODULE_big = pg_vtj
-VERSION   := $(shell cat VERSION)
+EXTVERSION := $(shell cat VERSION)
 
 # Every .cpp under src/ goes into the module: pure C++ layers (hetu, wire,
 # decode) and the PostgreSQL glue (pg, worker).
 SOURCES   := $(sort $(wildcard src/*/*.cpp))
 OBJS       = $(SOURCES:.cpp=.o)
 
-INSTALL_SCRIPT  = $(EXTENSION)--$(VERSION).sql
+INSTALL_SCRIPT  = $(EXTENSION)--$(EXTVERSION).sql
 UPGRADE_SCRIPTS = $(wildcard sql/$(EXTENSION)--*--*.sql)
 DATA_built = $(INSTALL_SCRIPT)
 DATA       = $(UPGRADE_SCRIPTS)
@@ -28,7 +28,7 @@ PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
 
 # PostgreSQL's headers are not clean under -Wextra in C++: include them as
 # system headers so warnings stay errors for our own code only.
-PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDE_SERVER)
+PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDE_SERVER) -DPG_VTJ_VERSION='"$(EXTVERSION)"'
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra
 ifeq ($(WERROR),1)
 PG_CXXFLAGS += -Werror
@@ -45,16 +45,16 @@ include $(PGXS)
 all: $(EXTENSION).control META.json
 
 $(EXTENSION).control: extension/$(EXTENSION).control.in VERSION
-	sed 's/@VERSION@/$(VERSION)/g' $< > $@
+	sed 's/@VERSION@/$(EXTVERSION)/g' $< > $@
 
 META.json: META.json.in VERSION
-	sed 's/@VERSION@/$(VERSION)/g' $< > $@
+	sed 's/@VERSION@/$(EXTVERSION)/g' $< > $@
 
 $(INSTALL_SCRIPT): $(sort $(wildcard sql/install/*.sql)) VERSION
-	{ echo '-- pg_vtj $(VERSION) install script, generated from sql/install/*.sql: do not edit'; \
+	{ echo '-- pg_vtj $(EXTVERSION) install script, generated from sql/install/*.sql: do not edit'; \
 	  echo '\echo Use "CREATE EXTENSION pg_vtj" to load this file. \quit'; \
 	  for f in $(sort $(wildcard sql/install/*.sql)); do echo; echo "-- ==== $$f ===="; cat $$f; done; } > $@
 
 .PHONY: print-version
 print-version:
-	@echo $(VERSION)
+	@echo $(EXTVERSION)
