@@ -22,7 +22,9 @@ struct MergeCounts {
     int64_t malformed = 0;
     int64_t feed_rows = 0;
     int64_t unknown_groups = 0;
+    int64_t not_found = 0;
     bool discarded = false;    // the chain key had moved: nothing merged
+    std::vector<std::string> refetch;  // re-fetch in this run (prohibition ended, hetu merge)
 };
 
 struct Page {
@@ -35,11 +37,8 @@ struct Page {
 };
 
 // Call inside pgvtj::xact::run(). Throws on failure (the transaction then
-// rolls back: nothing of the page is merged).
-MergeCounts merge_page(int64_t run_id, const Page& page);
-
-// Hetus whose prohibition ended in merged pages and who must be re-fetched
-// (product.md §6 "Revealed"); read inside a transaction.
-std::vector<std::string> persons_to_reveal();
+// rolls back: nothing of the page is merged). `not_found`: for base pages,
+// the hetus asked but not returned.
+MergeCounts merge_page(int64_t run_id, const Page& page, const std::vector<std::string>& not_found = {});
 
 }  // namespace pgvtj

@@ -68,6 +68,7 @@ struct Counters {
         records += m.records;
         persons += m.persons;
         unregistered += m.unregistered;
+        not_found += m.not_found;
     }
 };
 
@@ -78,21 +79,47 @@ public:
     void execute();
 
 private:
-    void begin();
-    void obtain_start_key_if_missing(bool force);
+    // One row of vtj.sync_runs; a sync records its base phase as a 'base' run
+    // and its change phase as a 'changes' run (product.md §3).
+    bool begin(const char* kind, bool takes_chain);
+    void finish_ok();
+    void obtain_start_key(bool force);
     int64_t chain_key();
-    void base_phase(const std::vector<std::string>& hetus, const char* kind);
+    std::vector<std::string> hetu_list(const char* sql, std::optional<int32_t> limit);
+    void base_phase(const std::vector<std::string>& hetus, const char* merge_kind);
     void changes_phase();
-    void reveal_phase();
+    void refetch(std::vector<std::string> hetus);
     void progress();  // inside a transaction
     vtj::wire::Client& client();
 
     RunRequest& req_;
     int64_t run_id_ = 0;
     Counters counts_;
+    int64_t requests_before_ = 0;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::unique_ptr<vtj::wire::Client> client_;
     vtj::decode::Decoder decoder_;
+
+    const char* kind_ = "run";
+
+public:
+    // One line per run at vtj.run_log_level: counts and duration, never data.
+    void log_run(const char* status);
 };
+
+void Run::log_run(const char* status) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    char line[512];
+    snprintf(line, sizeof line,
+             "pg_vtj %s run %lld %s in %.2f s: %lld records, %lld persons, %lld billed, %lld not found, "
+             "%lld unregistered, %lld pages, %lld HTTP requests",
+             kind_, static_cast<long long>(run_id_), status, seconds, static_cast<long long>(counts_.records),
+             static_cast<long long>(counts_.persons), static_cast<long long>(counts_.billed),
+             static_cast<long long>(counts_.not_found), static_cast<long long>(counts_.unregistered),
+             static_cast<long long>(counts_.pages), static_cast<long long>(counts_.http_requests));
+    pg_guard([&] { ereport(settings::run_log_level, (errmsg("%s", line), errhidestmt(true))); });
+}
 
 vtj::wire::Client& Run::client() {
     if (!client_) {
@@ -110,16 +137,29 @@ vtj::wire::Client& Run::client() {
     return *client_;
 }
 
-void Run::begin() {
-    const bool takes_chain = req_.kind != RunKind::Refresh;
+bool Run::begin(const char* kind, bool takes_chain) {
+    counts_ = Counters{};
+    kind_ = kind;
+    started_ = std::chrono::steady_clock::now();
+    if (client_)
+        requests_before_ = static_cast<int64_t>(client_->stats().requests);
+    std::optional<int64_t> id;
     xact::run([&] {
-        xact::exec("SELECT vtj._run_begin($1, $2, $3)",
-                   {xact::text(run_kind_name(req_.kind) == std::string("sync") ? "changes" : run_kind_name(req_.kind)),
-                    xact::text(req_.started_by), xact::boolean(takes_chain)});
-        auto id = xact::get_int8(0, 1);
-        run_id_ = id.value_or(0);
+        xact::exec("SELECT vtj._run_begin($1, $2, $3, $4)",
+                   {xact::text(kind), xact::text(req_.started_by), xact::boolean(takes_chain), xact::int4(kChain)});
+        id = xact::get_int8(0, 1);
     });
+    run_id_ = id.value_or(0);
     req_.run_id = run_id_;
+    return run_id_ != 0;
+}
+
+void Run::finish_ok() {
+    xact::run([&] {
+        progress();
+        xact::exec("SELECT vtj._run_finish($1, 'ok', NULL, 0)", {xact::int8(run_id_)});
+    });
+    log_run("ok");
 }
 
 int64_t Run::chain_key() {
@@ -131,41 +171,54 @@ int64_t Run::chain_key() {
     return key.value_or(-1);
 }
 
-void Run::obtain_start_key_if_missing(bool force) {
+// The starting key for today's Finnish date (product.md §3: fetched before
+// the first base load, so no change between load and first sync is lost).
+void Run::obtain_start_key(bool force) {
     if (!force && chain_key() >= 0)
         return;
     const std::string today = finnish_today();
     report_activity("pg_vtj: fetching the starting kirjausavain");
     const int64_t key = client().start_key(today);
-    counts_.http_requests = static_cast<int64_t>(client().stats().requests);
     xact::run([&] {
-        xact::exec("SELECT vtj._chain_set_start_key($1, $2, $3)",
-                   {xact::int4(kChain), xact::int8(key), xact::int8(run_id_)});
+        xact::exec("SELECT vtj._chain_obtained($1, $2)", {xact::int4(kChain), xact::int8(key)});
         progress();
     });
 }
 
+std::vector<std::string> Run::hetu_list(const char* sql, std::optional<int32_t> limit) {
+    std::vector<std::string> hetus;
+    xact::run([&] {
+        if (limit)
+            xact::exec(sql, {xact::int4(*limit)}, true);
+        else
+            xact::exec(sql, {}, true);
+        bool isnull = false;
+        Datum d = xact::get_datum(0, 1, &isnull);
+        if (!isnull)
+            hetus = xact::text_array_values(d);
+    });
+    return hetus;
+}
+
 void Run::progress() {
     if (client_)
-        counts_.http_requests = static_cast<int64_t>(client_->stats().requests);
-    xact::exec("SELECT vtj._run_progress($1, $2, $3, $4, $5, $6, $7)",
-               {xact::int8(run_id_), xact::int8(counts_.http_requests), xact::int8(counts_.records),
-                xact::int8(counts_.persons), xact::int8(counts_.billed), xact::int8(counts_.unregistered),
-                xact::int8(counts_.not_found)});
+        counts_.http_requests = static_cast<int64_t>(client_->stats().requests) - requests_before_;
+    xact::exec("SELECT vtj._run_progress($1, $2, $3)",
+               {xact::int8(run_id_), xact::int8(counts_.http_requests), xact::int8(counts_.billed)});
 }
 
 // Base data for `hetus` in batches of vtj.batch_size, vtj.http_parallel in
 // flight; each answer is decoded and merged in its own transaction while the
 // next requests are on the wire.
-void Run::base_phase(const std::vector<std::string>& hetus, const char* kind) {
+void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_kind) {
     if (hetus.empty())
         return;
-    obtain_start_key_if_missing(false);
+    obtain_start_key(false);
     const int64_t base_key = chain_key();
     const size_t batch = static_cast<size_t>(settings::batch_size);
     size_t next = 0;
-    std::map<size_t, std::vector<std::string>> in_flight;  // batch index -> hetus
     size_t produced = 0;
+    std::map<size_t, std::vector<std::string>> in_flight;  // batch index -> hetus asked
 
     auto source = [&](std::vector<std::string>& out) {
         if (next >= hetus.size())
@@ -185,30 +238,29 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* kind) {
         } catch (const vtj::decode::PageError& e) {
             throw InterfaceFailure(std::string("perustiedot answer rejected: ") + e.what());
         }
-        // Hetus asked but not answered: not found (asked again later).
-        std::vector<std::string> answered;
-        answered.reserve(page.records.size() + page.errors.size());
-        for (const auto& r : page.records)
-            answered.push_back(r.henkilotunnus);
-        for (const auto& e : page.errors)
-            if (e.henkilotunnus)
-                answered.push_back(*e.henkilotunnus);
-        std::sort(answered.begin(), answered.end());
+        // Asked but not answered: not found (asked again later). Only an
+        // answer that says it is complete proves absence.
         std::vector<std::string> missing;
-        for (const auto& h : asked)
-            if (!std::binary_search(answered.begin(), answered.end(), h))
-                missing.push_back(h);
-
+        if (page.ajan_tasalla) {
+            std::vector<std::string> answered;
+            answered.reserve(page.records.size() + page.errors.size());
+            for (const auto& r : page.records)
+                answered.push_back(r.henkilotunnus);
+            for (const auto& e : page.errors)
+                if (e.henkilotunnus)
+                    answered.push_back(*e.henkilotunnus);
+            std::sort(answered.begin(), answered.end());
+            for (const auto& h : asked)
+                if (!std::binary_search(answered.begin(), answered.end(), h))
+                    missing.push_back(h);
+        }
         const int64_t returned = static_cast<int64_t>(page.records.size() + page.errors.size());
+        MergeCounts m;
         xact::run([&] {
-            Page p{kind, kChain, base_key, base_key, &page.records, &page.errors};
-            MergeCounts m = merge_page(run_id_, p);
+            Page p{merge_kind, kChain, base_key, base_key, &page.records, &page.errors};
+            m = merge_page(run_id_, p, missing);
             counts_.add(m);
             counts_.billed += returned;
-            if (!missing.empty()) {
-                xact::exec("SELECT vtj._mark_not_found($1)", {xact::datum(TEXTARRAYOID, xact::text_array(missing))});
-                counts_.not_found += static_cast<int64_t>(missing.size());
-            }
             ++counts_.pages;
             progress();
         });
@@ -218,137 +270,115 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* kind) {
     client().base_parallel(vtj::wire::Client::BatchSource(source), vtj::wire::Client::BodyCallback(on_body));
 }
 
+// Re-fetches persons in the current run: prohibition ended, hetu merged,
+// stale. A failure leaves them marked (stale) for the next run.
+void Run::refetch(std::vector<std::string> hetus) {
+    std::sort(hetus.begin(), hetus.end());
+    hetus.erase(std::unique(hetus.begin(), hetus.end()), hetus.end());
+    base_phase(hetus, "refresh");
+}
+
 // Follows the kirjausavain chain until ajanTasalla, one transaction per page.
 void Run::changes_phase() {
-    std::vector<std::string> hetus;
-    xact::run([&] {
-        xact::exec("SELECT vtj._hetulist()", {}, true);
-        bool isnull = false;
-        Datum d = xact::get_datum(0, 1, &isnull);
-        if (!isnull)
-            hetus = xact::text_array_values(d);
-    });
+    std::vector<std::string> hetus = hetu_list("SELECT vtj._hetulist()", std::nullopt);
     if (hetus.empty())
         return;
+    obtain_start_key(false);
     int64_t key = chain_key();
-    if (key < 0)
-        obtain_start_key_if_missing(false), key = chain_key();
 
-    for (int guard = 0;; ++guard) {
-        report_activity("pg_vtj: change sync, page " + std::to_string(guard + 1));
+    for (int page_no = 1;; ++page_no) {
+        report_activity("pg_vtj: change sync, page " + std::to_string(page_no));
         vtj::wire::Body body = client().changes(key, hetus);
         vtj::decode::ChangesPage page;
         try {
             page = decoder_.decode_changes(vtj::decode::Input(body.data(), body.size(), body.capacity()));
         } catch (const vtj::decode::PageError& e) {
-            throw InterfaceFailure(std::string("muutokset page with request key ") + std::to_string(key) +
+            throw InterfaceFailure(std::string("muutokset page of request key ") + std::to_string(key) +
                                    " rejected: " + e.what());
         }
         const int64_t next_key = page.viimeisin_kirjausavain;
         if (next_key < key)
-            throw InterfaceFailure("muutokset page with request key " + std::to_string(key) +
+            throw InterfaceFailure("muutokset page of request key " + std::to_string(key) +
                                    " returned an earlier key");
         if (next_key == key && !page.ajan_tasalla)
-            throw InterfaceFailure("muutokset page with request key " + std::to_string(key) +
+            throw InterfaceFailure("muutokset page of request key " + std::to_string(key) +
                                    " made no progress but is not up to date");
-        bool discarded = false;
+        MergeCounts m;
         xact::run([&] {
             Page p{"changes", kChain, key, next_key, &page.records, &page.errors};
-            MergeCounts m = merge_page(run_id_, p);
-            discarded = m.discarded;
+            m = merge_page(run_id_, p);
             counts_.add(m);
             ++counts_.pages;
             progress();
         });
-        if (discarded)
-            throw InterfaceFailure("the kirjausavain moved during the run (another run applied the page)");
-        reveal_phase();
+        if (m.discarded)
+            throw InterfaceFailure("the kirjausavain moved during the run: another run applied page " +
+                                   std::to_string(key));
+        if (!m.refetch.empty())
+            refetch(m.refetch);
         key = next_key;
         if (page.ajan_tasalla)
             break;
     }
 }
 
-// Persons whose turvakielto ended, or whose turvaLoppuPv passed: re-fetched in
-// the same run; a failure leaves them marked for the next run.
-void Run::reveal_phase() {
-    std::vector<std::string> hetus;
-    xact::run([&] { hetus = persons_to_reveal(); });
-    if (!hetus.empty())
-        base_phase(hetus, "refresh");
-}
-
 void Run::execute() {
-    begin();
-    if (run_id_ == 0) {
-        req_.outcome = RunOutcome::AlreadyRunning;
-        return;
-    }
     switch (req_.kind) {
         case RunKind::Sync: {
-            std::vector<std::string> due;
-            xact::run([&] {
-                xact::exec("SELECT vtj._base_due($1)", {xact::int4(settings::base_per_run)}, true);
-                bool isnull = false;
-                Datum d = xact::get_datum(0, 1, &isnull);
-                if (!isnull)
-                    due = xact::text_array_values(d);
-            });
-            base_phase(due, "base");
+            std::vector<std::string> due = hetu_list(
+                "SELECT pg_catalog.array_agg(h) FROM vtj._base_due($1) h", settings::base_per_run);
+            if (!due.empty()) {
+                if (!begin("base", true)) {
+                    req_.outcome = RunOutcome::AlreadyRunning;
+                    return;
+                }
+                base_phase(due, "base");
+                finish_ok();
+            }
+            if (!begin("changes", true)) {
+                req_.outcome = RunOutcome::AlreadyRunning;
+                return;
+            }
             changes_phase();
+            refetch(hetu_list("SELECT pg_catalog.array_agg(h) FROM vtj._refetch_due($1) h", settings::base_per_run));
             req_.result = counts_.records;
+            finish_ok();
             break;
         }
         case RunKind::Base:
         case RunKind::Refresh: {
+            const bool refresh = req_.kind == RunKind::Refresh;
             std::vector<std::string> hetus;
             if (req_.hetus_given) {
                 for (uint32_t i = 0; i < req_.hetu_count; ++i)
                     hetus.emplace_back(req_.hetus() + static_cast<size_t>(i) * 11, 11);
-                // Only registered hetus are ever sent to DVV.
-                xact::run([&] {
-                    xact::exec("SELECT vtj._unregistered_among($1)", {xact::datum(TEXTARRAYOID, xact::text_array(hetus))}, true);
-                    auto n = xact::get_int4(0, 1).value_or(0);
-                    if (n > 0)
-                        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
-                                       std::to_string(n) + " of the given hetus are not registered",
-                                       "Register them with vtj.add_person first.");
-                });
             } else {
-                xact::run([&] {
-                    xact::exec("SELECT vtj._base_due($1)", {xact::int4(INT32_MAX)}, true);
-                    bool isnull = false;
-                    Datum d = xact::get_datum(0, 1, &isnull);
-                    if (!isnull)
-                        hetus = xact::text_array_values(d);
-                });
+                hetus = hetu_list("SELECT pg_catalog.array_agg(h) FROM vtj._base_due($1) h", INT32_MAX);
             }
-            const bool refresh = req_.kind == RunKind::Refresh;
+            // A refresh never advances the chain, so it needs no chain lock
+            // (merges of one person are serialised in the merge itself).
+            if (!begin(refresh ? "refresh" : "base", !refresh)) {
+                req_.outcome = RunOutcome::AlreadyRunning;
+                return;
+            }
             base_phase(hetus, refresh ? "refresh" : "base");
-            req_.result = refresh ? (counts_.persons > 0 ? 1 : 0) : counts_.persons;
+            req_.result = refresh ? (counts_.billed > 0 ? 1 : 0) : counts_.persons;
+            finish_ok();
             break;
         }
         case RunKind::Rebaseline: {
-            obtain_start_key_if_missing(true);
-            std::vector<std::string> hetus;
-            xact::run([&] {
-                xact::exec("SELECT vtj._hetulist()", {}, true);
-                bool isnull = false;
-                Datum d = xact::get_datum(0, 1, &isnull);
-                if (!isnull)
-                    hetus = xact::text_array_values(d);
-            });
-            base_phase(hetus, "refresh");
-            req_.result = counts_.persons;
+            if (!begin("rebaseline", true)) {
+                req_.outcome = RunOutcome::AlreadyRunning;
+                return;
+            }
+            obtain_start_key(true);
+            base_phase(hetu_list("SELECT vtj._hetulist()", std::nullopt), "refresh");
+            req_.result = counts_.billed;
             changes_phase();
+            finish_ok();
             break;
         }
     }
-    xact::run([&] {
-        progress();
-        xact::exec("SELECT vtj._run_finish($1, 'ok', NULL)", {xact::int8(run_id_)});
-    });
-    req_.run_id = run_id_;
     req_.outcome = RunOutcome::Ok;
 }
 
@@ -367,6 +397,10 @@ void record_failure(RunRequest& req, int64_t run_id, const std::string& message,
     if (run_id == 0 || ProcDiePending)
         return;
     try {
+        pg_guard([&] {
+            ereport(settings::run_log_level, (errmsg("pg_vtj run %lld failed: %s", static_cast<long long>(run_id),
+                                                     req.message), errhidestmt(true)));
+        });
         xact::run([&] {
             xact::exec("SELECT vtj._run_finish($1, 'failed', $2)", {xact::int8(run_id), xact::text(message)});
         });
