@@ -17,9 +17,11 @@ EXTVERSION := $(shell cat VERSION)
 SOURCES   := $(sort $(wildcard src/*/*.cpp))
 OBJS       = $(SOURCES:.cpp=.o)
 
-INSTALL_SCRIPT  = $(EXTENSION)--$(EXTVERSION).sql
+# Not INSTALL_SCRIPT nor VERSION: PGXS defines both (INSTALL_SCRIPT is its
+# "install -c -m 755" command, so a rule named after it overwrote /usr/bin/install).
+VTJ_INSTALL_SQL  = $(EXTENSION)--$(EXTVERSION).sql
 UPGRADE_SCRIPTS = $(wildcard sql/$(EXTENSION)--*--*.sql)
-DATA_built = $(INSTALL_SCRIPT)
+DATA_built = $(VTJ_INSTALL_SQL)
 DATA       = $(UPGRADE_SCRIPTS)
 EXTRA_CLEAN = $(EXTENSION).control META.json
 
@@ -50,9 +52,9 @@ $(EXTENSION).control: extension/$(EXTENSION).control.in VERSION
 META.json: META.json.in VERSION
 	sed 's/@VERSION@/$(EXTVERSION)/g' $< > $@
 
-$(INSTALL_SCRIPT): $(sort $(wildcard sql/install/*.sql)) VERSION
+$(VTJ_INSTALL_SQL): $(sort $(wildcard sql/install/*.sql)) VERSION
 	{ echo '-- pg_vtj $(EXTVERSION) install script, generated from sql/install/*.sql: do not edit'; \
-	  echo '\echo Use "CREATE EXTENSION pg_vtj" to load this file. \quit'; \
+	  printf '%s\n' '\echo Use "CREATE EXTENSION pg_vtj" to load this file. \quit'; \
 	  for f in $(sort $(wildcard sql/install/*.sql)); do echo; echo "-- ==== $$f ===="; cat $$f; done; } > $@
 
 .PHONY: print-version
