@@ -23,7 +23,7 @@ VTJ_INSTALL_SQL  = $(EXTENSION)--$(EXTVERSION).sql
 UPGRADE_SCRIPTS = $(wildcard sql/$(EXTENSION)--*--*.sql)
 DATA_built = $(VTJ_INSTALL_SQL)
 DATA       = $(UPGRADE_SCRIPTS)
-EXTRA_CLEAN = $(EXTENSION).control META.json
+EXTRA_CLEAN = $(EXTENSION).control META.json $(OBJS:.o=.d)
 
 PG_CONFIG ?= pg_config
 PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
@@ -31,7 +31,8 @@ PG_INCLUDE_SERVER := $(shell $(PG_CONFIG) --includedir-server)
 # PostgreSQL's headers are not clean under -Wextra in C++: include them as
 # system headers so warnings stay errors for our own code only.
 PG_CPPFLAGS = -Isrc -isystem $(PG_INCLUDE_SERVER) -DPG_VTJ_VERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra
+# -MMD: header dependencies, so a changed header rebuilds what includes it.
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -MMD -MP
 ifeq ($(WERROR),1)
 PG_CXXFLAGS += -Werror
 endif
@@ -43,6 +44,8 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+-include $(OBJS:.o=.d)
 
 all: $(EXTENSION).control META.json
 

@@ -140,4 +140,4 @@ text* string_to_text(const std::string& s);  // palloc; call from the edge or un
     extern "C" Datum name(PG_FUNCTION_ARGS) {                               \
         return pgvtj::call_cpp(name##_impl, fcinfo);                        \
     }                                                                       \
-    static Datum name##_impl(FunctionCallInfo fcinfo)
+    static Datum name##_impl([[maybe_unused]] FunctionCallInfo fcinfo)
