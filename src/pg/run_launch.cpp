@@ -143,9 +143,39 @@ void launch_and_wait(dsm_segment* seg, LaunchResult* out) {
     out->hint[sizeof out->hint - 1] = '\0';
 }
 
+// Only registered hetus are ever sent to DVV: checked in the caller's
+// snapshot, before the run starts.
+void check_registered(const std::vector<std::string>& hetus) {
+    std::vector<Datum> elems;
+    elems.reserve(hetus.size());
+    for (const auto& h : hetus)
+        elems.push_back(pg_guard([&] { return PointerGetDatum(cstring_to_text_with_len(h.data(), (int)h.size())); }));
+    int64 unregistered = pg_guard([&] {
+        ArrayType* array = construct_array(elems.data(), (int)elems.size(), TEXTOID, -1, false, TYPALIGN_INT);
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        Oid argtypes[1] = {TEXTARRAYOID};
+        Datum values[1] = {PointerGetDatum(array)};
+        int64 n = 0;
+        if (SPI_execute_with_args("SELECT vtj._unregistered_among($1)", 1, argtypes, values, nullptr, true, 1) ==
+                SPI_OK_SELECT && SPI_processed == 1) {
+            bool isnull = false;
+            n = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        }
+        SPI_finish();
+        return n;
+    });
+    if (unregistered > 0)
+        throw SqlError(ERRCODE_INVALID_PARAMETER_VALUE,
+                       std::to_string(unregistered) + " of the given hetus are not registered",
+                       "Only registered hetus are sent to DVV: register them with vtj.add_person first.");
+}
+
 // Prepares the request in C++ (may throw), then launches and waits in C style.
 int64_t start_run(RunKind kind, const std::vector<std::string>* hetus, bool superuser_only = false) {
     check_caller_may_run(superuser_only);
+    if (hetus)
+        check_registered(*hetus);
     const Oid owner = extension_owner();
     const std::string settings = serialize_run_settings();
     const uint32_t count = hetus ? static_cast<uint32_t>(hetus->size()) : 0;
