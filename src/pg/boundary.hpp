@@ -83,42 +83,38 @@ Datum call_cpp(Impl impl, FunctionCallInfo fcinfo) {
     return result;
 }
 
+// The one PG_TRY of the guard: runs `body` (a void callable) and turns a
+// PostgreSQL error into a PgError after the longjmp has landed here.
+template <typename Body>
+void guarded_call(Body& body) {
+    MemoryContext caller_context = CurrentMemoryContext;
+    ErrorData* volatile caught = nullptr;
+    PG_TRY();
+    {
+        body();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller_context);
+        caught = CopyErrorData();
+        FlushErrorState();
+    }
+    PG_END_TRY();
+    if (caught)
+        throw PgError(caught);
+}
+
 template <typename Func>
 auto pg_guard(Func&& func) -> decltype(func()) {
     using Result = decltype(func());
     static_assert(std::is_void_v<Result> || std::is_trivially_destructible_v<Result>,
                   "pg_guard returns only trivially destructible values");
-    MemoryContext caller_context = CurrentMemoryContext;
-    ErrorData* volatile caught = nullptr;
     if constexpr (std::is_void_v<Result>) {
-        PG_TRY();
-        {
-            func();
-        }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            caught = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        if (caught)
-            throw PgError(caught);
+        guarded_call(func);
     } else {
-        Result volatile result{};
-        PG_TRY();
-        {
-            result = func();
-        }
-        PG_CATCH();
-        {
-            MemoryContextSwitchTo(caller_context);
-            caught = CopyErrorData();
-            FlushErrorState();
-        }
-        PG_END_TRY();
-        if (caught)
-            throw PgError(caught);
+        Result result{};
+        auto assign = [&] { result = func(); };
+        guarded_call(assign);
         return result;
     }
 }
