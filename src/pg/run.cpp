@@ -259,6 +259,9 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_ki
         xact::run([&] {
             Page p{merge_kind, kChain, base_key, base_key, &page.records, &page.errors};
             m = merge_page(run_id_, p, missing);
+            // A re-fetch inside a changes run merges persons, not change records.
+            if (std::strcmp(kind_, "changes") == 0)
+                m.records = 0;
             counts_.add(m);
             counts_.billed += returned;
             ++counts_.pages;
