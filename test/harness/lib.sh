@@ -69,6 +69,7 @@ vtj_start_cluster() {
   } >>"$VTJ_PGDATA/postgresql.conf"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$VTJ_PGDATA" -l "$VTJ_WORK/postgres.log" -w -t 60 start \
       >/dev/null || { cat "$VTJ_WORK/postgres.log" >&2; return 1; }
+  export VTJ_PGDATA VTJ_LOG="$VTJ_WORK/postgres.log"
   vtj_log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on port $PGPORT (socket $PGHOST)"
 }
 
