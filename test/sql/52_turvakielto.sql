@@ -5,7 +5,7 @@
 -- Runs commit: no BEGIN/ROLLBACK (the harness gives a fresh database).
 \ir lib/mock.sql
 SET client_min_messages = warning;
-SELECT plan(16);
+SELECT plan(21);
 
 SELECT pg_temp.mock('POST', '/_mock/reset');
 SELECT pg_temp.mock('POST', '/_mock/config', '{"start_key": 7000}');
@@ -79,6 +79,10 @@ SELECT is((SELECT count(*) FROM vtj.person_entry e WHERE e.hetu = '010594Y9032'
 SELECT is((SELECT count(*) FROM vtj.change_feed f WHERE f.hetu = '010594Y9032'
             AND f.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'KOTIKUNTA')), 0::bigint,
           'and from the change feed');
+SELECT is((SELECT count(*) FROM vtj.journal j WHERE j.hetu = '010594Y9032'
+            AND j.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'KOTIKUNTA')
+            AND (j.entry).katunimi_fi IS NOT NULL), 0::bigint,
+          'and the journal keeps no value of them');
 
 -- The views hide censored groups whatever the storage holds: corrupt it.
 INSERT INTO vtj.person_entry (hetu, tietoryhma, katunimi_fi, katunumero, kuntakoodi)
@@ -108,5 +112,34 @@ SELECT is(vtj.sync(), 1::bigint, 'the end of the prohibition is applied');
 SELECT is((SELECT turvakielto FROM vtj.persons WHERE hetu = '010594Y9032'), false, 'no longer protected');
 SELECT is((SELECT katuosoite FROM vtj.addresses WHERE hetu = '010594Y9032' AND tietoryhma = 'VAKINAINEN_KOTIMAINEN_OSOITE'),
           'Paljastuskuja 3', 'the re-fetch in the same run revealed the address');
+
+-- A re-fetch that fails is retried by the next run, not forgotten.
+SELECT pg_temp.mock('PUT', '/_mock/persons', $json$
+{"020594X903P": [
+  {"tietoryhma": "HENKILON_NIMI", "etunimi": "Avoin", "sukunimi": "Testi", "etunimiUTF8": "Avoin", "sukunimiUTF8": "Testi"},
+  {"tietoryhma": "KOTIKUNTA", "kuntakoodi": "092", "kuntaanMuuttopv": {"arvo": "2026-03-01", "tarkkuus": "PAIVA"}}]}
+$json$);
+SELECT pg_temp.mock('POST', '/_mock/scenario', $json$
+{"start_key": 7020, "pages": [
+ {"next_key": 7030, "muutokset": [
+  {"henkilotunnus": "020594X903P", "muutospv": "2026-02-01T22:00:00.000Z", "tietoryhmat": [
+   {"tietoryhma": "TURVAKIELTO", "muutosattribuutti": "LISATTY", "turvakieltoAktiivinen": true}]}]},
+ {"next_key": 7040, "muutokset": [
+  {"henkilotunnus": "020594X903P", "muutospv": "2026-03-01T22:00:00.000Z", "tietoryhmat": [
+   {"tietoryhma": "TURVAKIELTO", "muutosattribuutti": "MUUTETTU", "turvakieltoAktiivinen": false}]}]}]}
+$json$);
+SELECT pg_temp.mock('POST', '/_mock/faults', '{"rules": [{"path": "/api/v1/perustiedot", "kind": "status", "status": 503, "times": 5}]}');
+CREATE FUNCTION pg_temp.try_sync() RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+    PERFORM vtj.sync();
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $f$;
+SELECT is(pg_temp.try_sync(), 'VT001', 'the re-fetch after the prohibition ended fails: the run fails');
+SELECT is((SELECT kotikunta FROM vtj.persons WHERE hetu = '020594X903P'), NULL, 'nothing revealed yet');
+SELECT pg_temp.mock('DELETE', '/_mock/faults');
+SELECT is(pg_temp.try_sync(), 'no error', 'the next run completes');
+SELECT is((SELECT kotikunta FROM vtj.persons WHERE hetu = '020594X903P'), '092', 'and re-fetches the person: revealed');
 
 SELECT * FROM finish();
