@@ -23,7 +23,15 @@
 --   42704 undefined_object         an unknown purpose
 -- A purpose name is echoed in a message only when it has the form of a
 -- purpose identifier, so a hetu passed in the wrong argument is never echoed.
--- Audit columns record session_user, never current_user.
+-- Every error of these functions is raised through vtj._raise (C, below):
+-- marked errhidestmt, so the statement, which carries hetus, never reaches
+-- the server log as a STATEMENT line (PL/pgSQL RAISE cannot mark it).
+-- Audit columns record session_user, never current_user; every register
+-- change and purpose change is written to vtj.admin_log (70_governance.sql).
+--
+-- Reader scoping (vtj.grant_reader, 70_governance.sql) is defined here, before
+-- the views: vtj.reader_scope and the helper view vtj._reader_purposes that
+-- every view of persons filters on.
 
 -- ---------------------------------------------------------------------------
 -- Hetu validation (C, src/pg/hetu_functions.cpp). STABLE, not IMMUTABLE: the
@@ -45,6 +53,12 @@ CREATE FUNCTION vtj._hetu_problem(hetu text) RETURNS text
 CREATE FUNCTION vtj._hetu_invalid_positions(hetus text[]) RETURNS integer[]
     LANGUAGE C STRICT STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'vtj_hetu_invalid_positions';
+
+-- Raises ERROR with the SQLSTATE, message and hint given, without DETAIL and
+-- marked errhidestmt (src/pg/log_redact.cpp). Internal: no grants.
+CREATE FUNCTION vtj._raise(sqlstate text, message text, hint text DEFAULT NULL) RETURNS void
+    LANGUAGE C VOLATILE
+    AS 'MODULE_PATHNAME', 'vtj_raise';
 
 -- ---------------------------------------------------------------------------
 -- Purposes
@@ -132,28 +146,24 @@ DECLARE
     v_shown   text;
 BEGIN
     IF p_purpose IS NULL THEN
-        RAISE EXCEPTION 'purpose must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+        PERFORM vtj._raise('22004', 'purpose must not be NULL');
     END IF;
     -- Echo the name only when it looks like a purpose identifier.
     v_shown := CASE WHEN p_purpose ~ '^[a-z][a-z0-9_]{0,62}$'
                     THEN format('purpose "%s"', p_purpose)
                     ELSE 'the purpose given (not a purpose identifier)' END;
     IF p_purpose ~* 'ty[oö]ntekij' THEN
-        RAISE EXCEPTION '% is not allowed: pg_vtj may not be used for employees'' data', v_shown
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'DVV''s ASREK product excludes employees; an employer keeps staff data current by other means.';
+        PERFORM vtj._raise('22023', format('%s is not allowed: pg_vtj may not be used for employees'' data', v_shown),
+            'DVV''s ASREK product excludes employees; an employer keeps staff data current by other means.');
     END IF;
     SELECT p.enabled INTO v_enabled FROM vtj.purposes p WHERE p.purpose = p_purpose;
     IF NOT FOUND THEN
-        RAISE EXCEPTION '% does not exist', v_shown
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'vtj.purposes lists the purposes; vtj.set_purpose() adds one.';
+        PERFORM vtj._raise('42704', format('%s does not exist', v_shown),
+            'vtj.purposes lists the purposes; vtj.set_purpose() adds one.');
     END IF;
     IF p_for_add AND NOT v_enabled THEN
-        RAISE EXCEPTION '% is disabled', v_shown
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Enable it with vtj.set_purpose(purpose, enabled => true) if the permit covers it.';
+        PERFORM vtj._raise('22023', format('%s is disabled', v_shown),
+            'Enable it with vtj.set_purpose(purpose, enabled => true) if the permit covers it.');
     END IF;
 END
 $$;
@@ -174,20 +184,23 @@ DECLARE
     p_description text    := set_purpose.description;
     p_legal_basis text    := set_purpose.legal_basis;
     p_enabled     boolean := set_purpose.enabled;
+    v_before      jsonb;
+    v_after       jsonb;
 BEGIN
     IF p_purpose IS NULL THEN
-        RAISE EXCEPTION 'purpose must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+        PERFORM vtj._raise('22004', 'purpose must not be NULL');
     END IF;
     IF p_purpose ~* 'ty[oö]ntekij' THEN
-        RAISE EXCEPTION 'a purpose for employees is not allowed: pg_vtj may not be used for employees'' data'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'DVV''s ASREK product excludes employees; an employer keeps staff data current by other means.';
+        PERFORM vtj._raise('22023', 'a purpose for employees is not allowed: pg_vtj may not be used for employees'' data',
+            'DVV''s ASREK product excludes employees; an employer keeps staff data current by other means.');
     END IF;
     IF p_purpose !~ '^[a-z][a-z0-9_]{0,62}$' THEN
-        RAISE EXCEPTION 'a purpose name is 1 to 63 characters a-z, 0-9 and _, starting with a letter'
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM vtj._raise('22023', 'a purpose name is 1 to 63 characters a-z, 0-9 and _, starting with a letter');
     END IF;
+
+    SELECT jsonb_build_object('description', p.description, 'legal_basis', p.legal_basis, 'enabled', p.enabled)
+      INTO v_before
+      FROM vtj.purposes p WHERE p.purpose = p_purpose FOR UPDATE;
 
     UPDATE vtj.purposes p
        SET description = CASE WHEN p_description IS NULL THEN p.description
@@ -198,17 +211,24 @@ BEGIN
            -- seeded: the trigger purposes_unseed clears it when a value changes
            changed_at  = now(),
            changed_by  = session_user
-     WHERE p.purpose = p_purpose;
+     WHERE p.purpose = p_purpose
+    RETURNING jsonb_build_object('description', p.description, 'legal_basis', p.legal_basis, 'enabled', p.enabled)
+         INTO v_after;
     IF FOUND THEN
+        PERFORM vtj._admin_log_write('purpose_change', p_purpose, NULL,
+                                     jsonb_build_object('before', v_before, 'after', v_after));
         RETURN false;
     END IF;
-    INSERT INTO vtj.purposes (purpose, description, legal_basis, enabled, seeded, changed_at, changed_by)
+    INSERT INTO vtj.purposes AS p (purpose, description, legal_basis, enabled, seeded, changed_at, changed_by)
     VALUES (p_purpose, NULLIF(btrim(p_description), ''), NULLIF(btrim(p_legal_basis), ''),
             COALESCE(p_enabled, true), false, now(), session_user)
-    ON CONFLICT ON CONSTRAINT purposes_pkey DO NOTHING;
+    ON CONFLICT ON CONSTRAINT purposes_pkey DO NOTHING
+    RETURNING jsonb_build_object('description', p.description, 'legal_basis', p.legal_basis, 'enabled', p.enabled)
+         INTO v_after;
     IF NOT FOUND THEN   -- added concurrently: retry as a change
         RETURN vtj.set_purpose(p_purpose, p_description, p_legal_basis, p_enabled);
     END IF;
+    PERFORM vtj._admin_log_write('purpose_add', p_purpose, NULL, jsonb_build_object('after', v_after));
     RETURN true;
 END
 $$;
@@ -296,21 +316,20 @@ DECLARE
     v_h     text[];
     v_r     text[];
     v_new   bigint;
+    v_added text[];
+    v_refs  text[];
 BEGIN
     IF p_hetus IS NULL THEN
-        RAISE EXCEPTION 'hetus must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+        PERFORM vtj._raise('22004', 'hetus must not be NULL');
     END IF;
     PERFORM vtj._check_purpose(p_purpose, true);
     IF array_ndims(p_hetus) > 1 THEN
-        RAISE EXCEPTION 'hetus must be a one-dimensional array'
-            USING ERRCODE = 'array_subscript_error';
+        PERFORM vtj._raise('2202E', 'hetus must be a one-dimensional array');
     END IF;
     IF p_refs IS NOT NULL
        AND (array_ndims(p_refs) > 1 OR cardinality(p_refs) <> cardinality(p_hetus)) THEN
-        RAISE EXCEPTION 'customer_refs has % elements but hetus has %; give one customer_ref per hetu, or none',
-                        cardinality(p_refs), cardinality(p_hetus)
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM vtj._raise('22023', format('customer_refs has %s elements but hetus has %s; give one customer_ref per hetu, or none',
+                                           cardinality(p_refs), cardinality(p_hetus)));
     END IF;
     IF cardinality(p_hetus) = 0 THEN
         RETURN 0;
@@ -324,14 +343,13 @@ BEGIN
         IF v_nbad > 20 THEN
             v_shown := v_shown || format(' and %s more', v_nbad - 20);
         END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: %s of %s hetus are invalid (%s %s); nothing was added',
-                             p_what, v_nbad, cardinality(p_hetus),
-                             CASE WHEN v_nbad = 1 THEN 'position' ELSE 'positions' END, v_shown),
-            HINT = CASE WHEN p_what = 'import_persons'
-                        THEN 'Positions count your rows of vtj.import in line order; SELECT line FROM vtj.import WHERE NOT coalesce(vtj.hetu_valid(hetu), false) lists them.'
-                        ELSE 'Positions count from 1; a NULL element is invalid; vtj.hetu_valid() tests one hetu.' END;
+        PERFORM vtj._raise('22023',
+            format('%s: %s of %s hetus are invalid (%s %s); nothing was added',
+                   p_what, v_nbad, cardinality(p_hetus),
+                   CASE WHEN v_nbad = 1 THEN 'position' ELSE 'positions' END, v_shown),
+            CASE WHEN p_what = 'import_persons'
+                 THEN 'Positions count your rows of vtj.import in line order; SELECT line FROM vtj.import WHERE NOT coalesce(vtj.hetu_valid(hetu), false) lists them.'
+                 ELSE 'Positions count from 1; a NULL element is invalid; vtj.hetu_valid() tests one hetu.' END);
     END IF;
 
     -- A corrected hetu is no longer in use (product §3): refuse any hetu
@@ -347,20 +365,18 @@ BEGIN
     v_nbad := coalesce(cardinality(v_bad), 0);
     IF v_nbad > 0 THEN
         IF p_what = 'add_person' THEN
-            RAISE EXCEPTION 'the hetu has been corrected: it is no longer in use'
-                USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Register the new hetu instead; vtj.hetu_history (vtj_admin) lists corrections.';
+            PERFORM vtj._raise('22023', 'the hetu has been corrected: it is no longer in use',
+                'Register the new hetu instead; vtj.hetu_history (vtj_admin) lists corrections.');
         END IF;
         v_shown := array_to_string(v_bad[1:20], ', ');
         IF v_nbad > 20 THEN
             v_shown := v_shown || format(' and %s more', v_nbad - 20);
         END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'invalid_parameter_value',
-            MESSAGE = format('%s: %s of %s hetus have been corrected and are no longer in use (%s %s); nothing was added',
-                             p_what, v_nbad, cardinality(p_hetus),
-                             CASE WHEN v_nbad = 1 THEN 'position' ELSE 'positions' END, v_shown),
-            HINT = 'Register the new hetus instead; vtj.hetu_history (vtj_admin) lists corrections.';
+        PERFORM vtj._raise('22023',
+            format('%s: %s of %s hetus have been corrected and are no longer in use (%s %s); nothing was added',
+                   p_what, v_nbad, cardinality(p_hetus),
+                   CASE WHEN v_nbad = 1 THEN 'position' ELSE 'positions' END, v_shown),
+            'Register the new hetus instead; vtj.hetu_history (vtj_admin) lists corrections.');
     END IF;
 
     -- One row per hetu; a repeated hetu takes its last non-NULL customer_ref
@@ -380,25 +396,32 @@ BEGIN
     SELECT u.h FROM unnest(v_h) AS u(h) ORDER BY u.h COLLATE "C"
     ON CONFLICT (hetu) DO UPDATE SET registered_at = s.registered_at WHERE false;
 
-    INSERT INTO vtj.registration (hetu, purpose, customer_ref, added_at, added_by)
-    SELECT u.h, p_purpose, u.r, now(), session_user
-      FROM unnest(v_h, v_r) AS u(h, r)
-     ORDER BY u.h COLLATE "C"
-    ON CONFLICT (hetu, purpose) DO NOTHING;
-    GET DIAGNOSTICS v_new = ROW_COUNT;
+    WITH added AS (
+        INSERT INTO vtj.registration (hetu, purpose, customer_ref, added_at, added_by)
+        SELECT u.h, p_purpose, u.r, now(), session_user
+          FROM unnest(v_h, v_r) AS u(h, r)
+         ORDER BY u.h COLLATE "C"
+        ON CONFLICT (hetu, purpose) DO NOTHING
+        RETURNING hetu)
+    SELECT count(*), array_agg(a.hetu) INTO v_new, v_added FROM added a;
 
     -- An existing pair keeps its row; a customer_ref given for it replaces
     -- the old one (NULL keeps it).
     IF p_refs IS NOT NULL THEN
-        UPDATE vtj.registration g
-           SET customer_ref = u.r, changed_at = now(), changed_by = session_user
-          FROM unnest(v_h, v_r) AS u(h, r)
-         WHERE g.hetu = u.h COLLATE "C" AND g.purpose = p_purpose
-           AND u.r IS NOT NULL AND g.customer_ref IS DISTINCT FROM u.r;
+        WITH changed AS (
+            UPDATE vtj.registration g
+               SET customer_ref = u.r, changed_at = now(), changed_by = session_user
+              FROM unnest(v_h, v_r) AS u(h, r)
+             WHERE g.hetu = u.h COLLATE "C" AND g.purpose = p_purpose
+               AND u.r IS NOT NULL AND g.customer_ref IS DISTINCT FROM u.r
+            RETURNING g.hetu)
+        SELECT array_agg(c.hetu) INTO v_refs FROM changed c;
     END IF;
 
-    -- TODO(admin log): product §8 logs every register change (session user,
-    -- action, purpose, count; hetu_hmac per person). Waits for vtj.admin_log.
+    -- The admin log (product §8): one entry per person with hetu_hmac when
+    -- vtj.hmac_key_file is set, else one entry with the count.
+    PERFORM vtj._admin_log_persons('register', p_purpose, v_added, jsonb_build_object('via', p_what));
+    PERFORM vtj._admin_log_persons('customer_ref', p_purpose, v_refs, jsonb_build_object('via', p_what));
     RETURN v_new;
 END
 $$;
@@ -413,14 +436,12 @@ DECLARE
     v_problem text;
 BEGIN
     IF add_person.hetu IS NULL THEN
-        RAISE EXCEPTION 'hetu must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+        PERFORM vtj._raise('22004', 'hetu must not be NULL');
     END IF;
     PERFORM vtj._check_purpose(add_person.purpose, true);
     v_problem := vtj._hetu_problem(add_person.hetu);
     IF v_problem IS NOT NULL THEN
-        RAISE EXCEPTION 'invalid hetu: %', v_problem
-            USING ERRCODE = 'invalid_parameter_value';
+        PERFORM vtj._raise('22023', 'invalid hetu: ' || v_problem);
     END IF;
     RETURN vtj._register_many(ARRAY[add_person.hetu], add_person.purpose,
                               ARRAY[add_person.customer_ref], 'add_person') > 0;
@@ -479,11 +500,12 @@ AS $$
 DECLARE
     p_hetu    text := remove_person.hetu;
     p_purpose text := remove_person.purpose;
-    v_ended   bigint;
+    v_ended   text[];
+    v_purged  boolean := false;
+    v_p       text;
 BEGIN
     IF p_hetu IS NULL THEN
-        RAISE EXCEPTION 'hetu must not be NULL'
-            USING ERRCODE = 'null_value_not_allowed';
+        PERFORM vtj._raise('22004', 'hetu must not be NULL');
     END IF;
     IF p_purpose IS NOT NULL THEN
         PERFORM vtj._check_purpose(p_purpose, false);
@@ -495,35 +517,85 @@ BEGIN
         RETURN false;
     END IF;
 
-    DELETE FROM vtj.registration g
-     WHERE g.hetu = p_hetu AND (p_purpose IS NULL OR g.purpose = p_purpose);
-    GET DIAGNOSTICS v_ended = ROW_COUNT;
+    WITH ended AS (
+        DELETE FROM vtj.registration g
+         WHERE g.hetu = p_hetu AND (p_purpose IS NULL OR g.purpose = p_purpose)
+        RETURNING g.purpose)
+    SELECT array_agg(e.purpose ORDER BY e.purpose) INTO v_ended FROM ended e;
 
     IF NOT EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = p_hetu) THEN
         -- Current data, history, journal and change-feed rows (storage layer).
         PERFORM vtj._purge_person(p_hetu);
         DELETE FROM vtj.subject s WHERE s.hetu = p_hetu;
+        v_purged := true;
     END IF;
 
-    -- TODO(admin log): see vtj._register_many.
-    RETURN v_ended > 0;
+    -- The admin log: one entry per ended registration, and one for the purge
+    -- (per person with hetu_hmac when vtj.hmac_key_file is set).
+    FOREACH v_p IN ARRAY COALESCE(v_ended, '{}') LOOP
+        PERFORM vtj._admin_log_persons('unregister', v_p, ARRAY[p_hetu]);
+    END LOOP;
+    IF v_purged THEN
+        PERFORM vtj._admin_log_persons('purge', NULL, ARRAY[p_hetu]);
+    END IF;
+    RETURN COALESCE(cardinality(v_ended), 0) > 0;
 END
 $$;
 COMMENT ON FUNCTION vtj.remove_person(text, text) IS
     'Ends a registration (all when purpose is NULL); the last one deletes every stored datum of the person';
 
--- The register as readers see it.
--- TODO(base_loaded_at, lead): vtj.person_state (20_storage.sql) is created
--- after this file, so base_loaded_at is NULL here. Connect it where
--- person_state exists (e.g. CREATE OR REPLACE VIEW in 40_views.sql):
---   SELECT g.hetu, g.purpose, g.customer_ref, g.added_at, ps.base_loaded_at
---     FROM vtj.registration g
---     LEFT JOIN vtj.person_state ps ON ps.hetu = g.hetu;
--- TODO(grant_reader): restrict rows to the reader's purposes once
--- vtj.grant_reader's purpose table exists.
-CREATE VIEW vtj.register WITH (security_barrier) AS
-SELECT g.hetu, g.purpose, g.customer_ref, g.added_at,
-       NULL::timestamptz AS base_loaded_at
-  FROM vtj.registration g;
-COMMENT ON VIEW vtj.register IS
-    'One row per (hetu, purpose) registration';
+-- ---------------------------------------------------------------------------
+-- Reader scoping (product.md §3: purpose limitation)
+-- ---------------------------------------------------------------------------
+
+-- One row per reader role limited to purposes (vtj.grant_reader with
+-- purposes; 70_governance.sql). regrole: stored as the role's OID (a renamed
+-- role keeps its limit), dumped as its name (a restore into another cluster
+-- finds the role by name; pg_upgrade keeps role OIDs).
+CREATE TABLE vtj.reader_scope (
+    role       regrole PRIMARY KEY,
+    purposes   text[] COLLATE "C" NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    granted_by name NOT NULL DEFAULT session_user,
+    CONSTRAINT reader_scope_purposes CHECK (pg_catalog.cardinality(purposes) > 0
+                                            AND pg_catalog.array_position(purposes, NULL) IS NULL)
+);
+COMMENT ON TABLE vtj.reader_scope IS
+    'Reader roles limited to the persons registered for some purposes; change with vtj.grant_reader()/vtj.revoke_reader()';
+SELECT pg_catalog.pg_extension_config_dump('vtj.reader_scope', '');
+
+-- The purposes the querying role may see, for the views (one row):
+--   NULL            everything: a member of vtj_admin (or a superuser), or a
+--                   role that has the privileges of no scoped role;
+--   an array        the union of the purposes of every scoped role whose
+--                   privileges the querying role has (pg_has_role ... USAGE:
+--                   direct or inherited membership, or SET ROLE to it).
+-- It tests current_user, which inside a view is the role running the query
+-- (the view's owner is used only for privilege checks on what the view
+-- reads): a session that SETs ROLE to a scoped role is scoped, and the
+-- scope follows the identity whose privileges let it read the view.
+-- Scoped roles are joined to pg_roles by OID first, so a row left by a
+-- dropped role is ignored instead of making pg_has_role fail.
+-- Views of persons filter with
+--   (SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+--   OR <the person's registration>.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])
+-- (two uncorrelated sub-selects: evaluated once per query). Nobody is
+-- granted anything on this view; the views that read it run as its owner.
+CREATE VIEW vtj._reader_purposes WITH (security_barrier) AS
+SELECT CASE
+         WHEN pg_catalog.pg_has_role('vtj_admin', 'USAGE') THEN NULL::text[]
+         WHEN NOT EXISTS (SELECT 1 FROM vtj.reader_scope s
+                            JOIN pg_catalog.pg_roles r ON r.oid = s.role::oid
+                           WHERE pg_catalog.pg_has_role(r.rolname, 'USAGE')) THEN NULL::text[]
+         ELSE (SELECT COALESCE(pg_catalog.array_agg(DISTINCT p.purpose ORDER BY p.purpose), '{}'::text[])
+                 FROM vtj.reader_scope s
+                 JOIN pg_catalog.pg_roles r ON r.oid = s.role::oid
+                CROSS JOIN LATERAL pg_catalog.unnest(s.purposes) AS p(purpose)
+                WHERE pg_catalog.pg_has_role(r.rolname, 'USAGE'))
+       END AS purposes;
+COMMENT ON VIEW vtj._reader_purposes IS
+    'Purposes the querying role may see (NULL = all); for the views'' reader scoping';
+
+-- The register as readers see it, vtj.register, is created in
+-- 70_governance.sql (it joins vtj.person_state, created by 20_storage.sql,
+-- for base_loaded_at).

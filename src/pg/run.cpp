@@ -5,6 +5,7 @@
 #include "pg/run_settings.hpp"
 #include "pg/settings.hpp"
 #include "pg/xact.hpp"
+#include "worker/retention.hpp"
 
 #include "decode/decoder.hpp"
 #include "wire/client.hpp"
@@ -13,6 +14,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/latch.h"
+#include "storage/procsignal.h"
 #include "utils/wait_event.h"
 #include "utils/timestamp.h"
 }
@@ -125,7 +127,14 @@ vtj::wire::Client& Run::client() {
     if (!client_) {
         vtj::wire::ClientConfig cfg = client_config_from_settings();
         // Cancel and terminate only set flags; the client polls them.
-        cfg.should_abort = [] { return QueryCancelPending || ProcDiePending; };
+        // (issue 6) A procsignal barrier is absorbed here too: DROP DATABASE
+        // anywhere in the cluster waits until every process has absorbed
+        // one, so an HTTP wait must not hold it up.
+        cfg.should_abort = [] {
+            if (ProcSignalBarrierPending)
+                pg_guard([] { ProcessProcSignalBarrier(); });
+            return QueryCancelPending || ProcDiePending;
+        };
         cfg.sleep = [](int ms) {
             pg_guard([&] {
                 (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
@@ -414,10 +423,28 @@ void record_failure(RunRequest& req, int64_t run_id, const std::string& message,
 
 }  // namespace
 
+// A database restored elsewhere (a test copy of production) does not fetch
+// until a superuser adopts it (product.md §9): refused before any request.
+bool instance_refuses(RunRequest& req) {
+    try {
+        xact::run([] { xact::exec("SELECT vtj._instance_ok()"); });
+        return false;
+    } catch (const PgError& e) {
+        req.outcome = RunOutcome::Refused;
+        req.sqlstate = e.sqlstate();
+        copy_out(req.message, sizeof req.message, e.what());
+        if (e.data() && e.data()->hint)
+            copy_out(req.hint, sizeof req.hint, e.data()->hint);
+        return true;
+    }
+}
+
 void execute_run(RunRequest& req) noexcept {
     try {
         apply_run_settings(req.settings(), req.settings_bytes);
         pg_guard([] { SetConfigOption("TimeZone", "Europe/Helsinki", PGC_SUSET, PGC_S_SESSION); });
+        if (instance_refuses(req))
+            return;
         Run run(req);
         run.execute();
     } catch (const vtj::wire::WireError& e) {
@@ -435,6 +462,9 @@ void execute_run(RunRequest& req) noexcept {
     } catch (...) {
         record_failure(req, req.run_id, "unknown error in the run", ERRCODE_INTERNAL_ERROR, false);
     }
+    // Retention (product.md §3) at the end of every run, whoever started it,
+    // whatever its outcome (issue 6; src/worker/retention.cpp). Never throws.
+    worker::apply_retention_after_run(req);
 }
 
 }  // namespace pgvtj
