@@ -4,6 +4,7 @@
 // needs; cancelling or terminating the caller terminates the run worker, also
 // in the middle of an HTTP wait.
 #include "pg/run_request.hpp"
+#include "pg/run_launch.hpp"
 #include "pg/boundary.hpp"
 #include "pg/settings.hpp"
 #include "pg/run_settings.hpp"
@@ -111,9 +112,11 @@ void wait_for_worker(BackgroundWorkerHandle* handle) {
     PG_END_TRY();
 }
 
-void launch_and_wait(dsm_segment* seg, LaunchResult* out) {
+// Registers the run worker for the request in `seg`; it reports to this
+// process (bgw_notify_pid). False when no background worker slot is free.
+// (Shared with the periodic worker's start_worker_run below.)
+bool register_run_worker(dsm_segment* seg, BackgroundWorkerHandle** handle) {
     BackgroundWorker worker;
-    BackgroundWorkerHandle* handle = nullptr;
     RunRequest* req = static_cast<RunRequest*>(dsm_segment_address(seg));
 
     memset(&worker, 0, sizeof worker);
@@ -126,8 +129,14 @@ void launch_and_wait(dsm_segment* seg, LaunchResult* out) {
     strlcpy(worker.bgw_type, "pg_vtj run", BGW_MAXLEN);
     worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
     worker.bgw_notify_pid = MyProcPid;
+    return RegisterDynamicBackgroundWorker(&worker, handle);
+}
 
-    if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+void launch_and_wait(dsm_segment* seg, LaunchResult* out) {
+    BackgroundWorkerHandle* handle = nullptr;
+    RunRequest* req = static_cast<RunRequest*>(dsm_segment_address(seg));
+
+    if (!register_run_worker(seg, &handle))
         ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
                         errmsg("could not start a pg_vtj run worker"),
                         errhint("Raise max_worker_processes: every run needs one background worker slot.")));
@@ -171,12 +180,10 @@ void check_registered(const std::vector<std::string>& hetus) {
                        "Only registered hetus are sent to DVV: register them with vtj.add_person first.");
 }
 
-// Prepares the request in C++ (may throw), then launches and waits in C style.
-int64_t start_run(RunKind kind, const std::vector<std::string>* hetus, bool superuser_only = false) {
-    check_caller_may_run(superuser_only);
-    if (hetus)
-        check_registered(*hetus);
-    const Oid owner = extension_owner();
+// The request segment of a run: kind, database, owner, started_by, this
+// process's vtj.* settings and the hetus. (Shared with start_worker_run.)
+dsm_segment* create_run_request(RunKind kind, const std::vector<std::string>* hetus, Oid owner,
+                                const char* started_by) {
     const std::string settings = serialize_run_settings();
     const uint32_t count = hetus ? static_cast<uint32_t>(hetus->size()) : 0;
 
@@ -187,8 +194,7 @@ int64_t start_run(RunKind kind, const std::vector<std::string>* hetus, bool supe
     req->kind = kind;
     req->database = MyDatabaseId;
     req->owner = owner;
-    const char* session_user = pg_guard([] { return GetUserNameFromId(GetSessionUserId(), false); });
-    strlcpy(req->started_by, session_user, NAMEDATALEN);
+    strlcpy(req->started_by, started_by, NAMEDATALEN);
     req->caller_pid = MyProcPid;
     req->settings_bytes = static_cast<uint32_t>(settings.size());
     req->hetu_count = count;
@@ -197,6 +203,17 @@ int64_t start_run(RunKind kind, const std::vector<std::string>* hetus, bool supe
     std::memcpy(req->settings(), settings.data(), settings.size());
     for (uint32_t i = 0; i < count; ++i)
         std::memcpy(req->hetus() + static_cast<size_t>(i) * 11, (*hetus)[i].data(), 11);
+    return seg;
+}
+
+// Prepares the request in C++ (may throw), then launches and waits in C style.
+int64_t start_run(RunKind kind, const std::vector<std::string>* hetus, bool superuser_only = false) {
+    check_caller_may_run(superuser_only);
+    if (hetus)
+        check_registered(*hetus);
+    const Oid owner = extension_owner();
+    const char* session_user = pg_guard([] { return GetUserNameFromId(GetSessionUserId(), false); });
+    dsm_segment* seg = create_run_request(kind, hetus, owner, session_user);
 
     LaunchResult result;
     std::memset(&result, 0, sizeof result);
@@ -247,6 +264,36 @@ std::vector<std::string> hetus_from_array(ArrayType* array) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// The periodic worker's runs (issue 6; src/worker/db_worker.cpp): the same
+// request segment and run worker as vtj.sync(), as the extension owner with
+// started_by 'worker'. The worker waits with its own loop (it must stay
+// responsive to SIGTERM, its stop flag and procsignal barriers).
+// ---------------------------------------------------------------------------
+WorkerRun start_worker_run(RunKind kind) {
+    if (pg_guard([] { return RecoveryInProgress(); }))
+        throw SqlError(ERRCODE_READ_ONLY_SQL_TRANSACTION, "pg_vtj cannot fetch from VTJ on a standby");
+    check_connection_settings();
+    const Oid owner = extension_owner();
+    WorkerRun run;
+    run.seg = create_run_request(kind, nullptr, owner, "worker");
+    // The segment and the handle outlive the caller's transaction.
+    pg_guard([&] { dsm_pin_mapping(run.seg); });
+    const bool ok = pg_guard([&] {
+        MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+        const bool registered = register_run_worker(run.seg, &run.handle);
+        MemoryContextSwitchTo(old);
+        return registered;
+    });
+    if (!ok) {
+        pg_guard([&] { dsm_detach(run.seg); });
+        throw SqlError(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED, "could not start a pg_vtj run worker",
+                       "Raise max_worker_processes: every run needs one background worker slot.");
+    }
+    return run;
+}
+
 }  // namespace pgvtj
 
 using pgvtj::RunKind;
