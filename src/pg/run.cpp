@@ -106,10 +106,14 @@ private:
 
 public:
     // One line per run at vtj.run_log_level: counts and duration, never data.
-    void log_run(const char* status);
+    void log_run(const char* status, const std::string& detail = std::string());
+    // Records the failure in the run's row (its own transaction), with the
+    // counts so far, and logs the run's line.
+    void fail(const std::string& message);
+    int64_t run_id() const { return run_id_; }
 };
 
-void Run::log_run(const char* status) {
+void Run::log_run(const char* status, const std::string& detail) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     char line[512];
@@ -120,7 +124,22 @@ void Run::log_run(const char* status) {
              static_cast<long long>(counts_.persons), static_cast<long long>(counts_.billed),
              static_cast<long long>(counts_.not_found), static_cast<long long>(counts_.unregistered),
              static_cast<long long>(counts_.pages), static_cast<long long>(counts_.http_requests));
-    pg_guard([&] { ereport(settings::run_log_level, (errmsg("%s", line), errhidestmt(true))); });
+    pg_guard([&] {
+        if (detail.empty())
+            ereport(settings::run_log_level, (errmsg("%s", line), errhidestmt(true)));
+        else
+            ereport(settings::run_log_level, (errmsg("%s: %s", line, detail.c_str()), errhidestmt(true)));
+    });
+}
+
+void Run::fail(const std::string& message) {
+    if (run_id_ == 0)
+        return;
+    log_run("failed", message);
+    xact::run([&] {
+        progress();
+        xact::exec("SELECT vtj._run_finish($1, 'failed', $2, 0)", {xact::int8(run_id_), xact::text(message)});
+    });
 }
 
 vtj::wire::Client& Run::client() {
@@ -400,22 +419,18 @@ void copy_out(char* dst, size_t cap, const char* src) {
     dst[n] = '\0';
 }
 
-// Records the failure in the run's row (its own transaction) and in req.
-void record_failure(RunRequest& req, int64_t run_id, const std::string& message, int sqlstate, bool refused) {
+// Records the failure in req and, through the run, in its row and the log.
+void record_failure(RunRequest& req, Run* run, const std::string& message, int sqlstate) {
+    const int64_t run_id = run ? run->run_id() : 0;
     req.run_id = run_id;
-    req.outcome = refused ? RunOutcome::Refused : RunOutcome::Failed;
+    // Misuse found before the run's row existed is refused, not failed.
+    req.outcome = run_id == 0 && sqlstate != 0 ? RunOutcome::Refused : RunOutcome::Failed;
     req.sqlstate = sqlstate;
     copy_out(req.message, sizeof req.message, message.c_str());
-    if (run_id == 0 || ProcDiePending)
+    if (run == nullptr || ProcDiePending)
         return;
     try {
-        pg_guard([&] {
-            ereport(settings::run_log_level, (errmsg("pg_vtj run %lld failed: %s", static_cast<long long>(run_id),
-                                                     req.message), errhidestmt(true)));
-        });
-        xact::run([&] {
-            xact::exec("SELECT vtj._run_finish($1, 'failed', $2)", {xact::int8(run_id), xact::text(message)});
-        });
+        run->fail(message);
     } catch (...) {
         // The next run marks this one failed.
     }
@@ -440,27 +455,27 @@ bool instance_refuses(RunRequest& req) {
 }
 
 void execute_run(RunRequest& req) noexcept {
+    std::unique_ptr<Run> run;
     try {
         apply_run_settings(req.settings(), req.settings_bytes);
         pg_guard([] { SetConfigOption("TimeZone", "Europe/Helsinki", PGC_SUSET, PGC_S_SESSION); });
         if (instance_refuses(req))
             return;
-        Run run(req);
-        run.execute();
+        run = std::make_unique<Run>(req);
+        run->execute();
     } catch (const vtj::wire::WireError& e) {
-        record_failure(req, req.run_id, e.what(), 0, false);
+        record_failure(req, run.get(), e.what(), 0);
     } catch (const InterfaceFailure& e) {
-        record_failure(req, req.run_id, e.what(), 0, false);
+        record_failure(req, run.get(), e.what(), 0);
     } catch (const SqlError& e) {
-        record_failure(req, req.run_id, e.what(), e.sqlstate(), req.run_id == 0);
+        record_failure(req, run.get(), e.what(), e.sqlstate());
         copy_out(req.hint, sizeof req.hint, e.hint().c_str());
     } catch (const PgError& e) {
-        record_failure(req, req.run_id, std::string("database error during the run: ") + e.what(), e.sqlstate(),
-                       false);
+        record_failure(req, run.get(), std::string("database error during the run: ") + e.what(), e.sqlstate());
     } catch (const std::exception& e) {
-        record_failure(req, req.run_id, e.what(), ERRCODE_INTERNAL_ERROR, false);
+        record_failure(req, run.get(), e.what(), ERRCODE_INTERNAL_ERROR);
     } catch (...) {
-        record_failure(req, req.run_id, "unknown error in the run", ERRCODE_INTERNAL_ERROR, false);
+        record_failure(req, run.get(), "unknown error in the run", ERRCODE_INTERNAL_ERROR);
     }
     // Retention (product.md §3) at the end of every run, whoever started it,
     // whatever its outcome (issue 6; src/worker/retention.cpp). Never throws.

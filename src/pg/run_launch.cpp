@@ -20,6 +20,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
+#include "storage/ipc.h"
 #include "utils/acl.h"
 #include "utils/syscache.h"
 }
@@ -95,21 +96,22 @@ struct LaunchResult {
     char hint[512];
 };
 
+// Cancel (ERROR) or terminate (FATAL, which exits without unwinding) of the
+// caller: the run stops too. PG_ENSURE_ERROR_CLEANUP covers both.
+void terminate_run_worker(int code, Datum arg) {
+    (void)code;
+    TerminateBackgroundWorker(reinterpret_cast<BackgroundWorkerHandle*>(DatumGetPointer(arg)));
+}
+
 void wait_for_worker(BackgroundWorkerHandle* handle) {
-    PG_TRY();
+    PG_ENSURE_ERROR_CLEANUP(terminate_run_worker, PointerGetDatum(handle));
     {
         pid_t pid;
         if (WaitForBackgroundWorkerStartup(handle, &pid) == BGWH_POSTMASTER_DIED)
             ereport(ERROR, (errcode(ERRCODE_ADMIN_SHUTDOWN), errmsg("postmaster died during a pg_vtj run")));
         WaitForBackgroundWorkerShutdown(handle);
     }
-    PG_CATCH();
-    {
-        // Cancel or terminate of the caller: the run stops too.
-        TerminateBackgroundWorker(handle);
-        PG_RE_THROW();
-    }
-    PG_END_TRY();
+    PG_END_ENSURE_ERROR_CLEANUP(terminate_run_worker, PointerGetDatum(handle));
 }
 
 // Registers the run worker for the request in `seg`; it reports to this

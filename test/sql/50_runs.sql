@@ -5,7 +5,7 @@
 -- the harness gives it a fresh database.
 \ir lib/mock.sql
 SET client_min_messages = warning;
-SELECT plan(66);
+SELECT plan(68);
 
 SELECT pg_temp.mock('POST', '/_mock/reset');
 SELECT pg_temp.mock('POST', '/_mock/population', '{"size": 40}');
@@ -212,6 +212,29 @@ SELECT pg_temp.mock('DELETE', '/_mock/faults');
 SELECT is(vtj.sync(), 0::bigint, 'the next run completes');
 SELECT is((SELECT status FROM vtj.sync_runs WHERE id = (SELECT max(id) - 1 FROM vtj.sync_runs)), 'failed',
           'the cancelled run is recorded failed');
+
+-- Terminating the caller stops its run too (FATAL exits without unwinding).
+SELECT dblink_connect('victim', format('dbname=%s host=%s port=%s user=postgres', current_database(),
+                      current_setting('unix_socket_directories'), current_setting('port')));
+SELECT pg_temp.mock('POST', '/_mock/faults', '{"rules": [{"path": "/api/v1/muutokset", "kind": "delay", "ms": 20000}]}');
+CREATE TABLE pg_temp.victim AS SELECT * FROM dblink('victim', 'SELECT pg_backend_pid()') AS t(pid int);
+SELECT dblink_send_query('victim', 'SELECT vtj.sync()');
+SELECT pg_sleep(0.7);
+SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pg_vtj run'), 'the run worker waits on HTTP');
+SELECT pg_terminate_backend((SELECT pid FROM pg_temp.victim));
+CREATE FUNCTION pg_temp.run_workers_gone(p_seconds int) RETURNS boolean LANGUAGE plpgsql AS $f$
+BEGIN
+    FOR i IN 1 .. p_seconds * 10 LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pg_vtj run') THEN
+            RETURN true;
+        END IF;
+        PERFORM pg_sleep(0.1);
+        PERFORM pg_stat_clear_snapshot();
+    END LOOP;
+    RETURN false;
+END $f$;
+SELECT ok(pg_temp.run_workers_gone(5), 'terminating the caller terminated its run worker promptly');
+SELECT pg_temp.mock('DELETE', '/_mock/faults');
 
 -- Concurrent syncs never apply a page twice: while one run waits on a slow
 -- page, a second sync of the same chain returns 0 with a NOTICE.
