@@ -1,7 +1,7 @@
 -- 20_storage.sql — where the register's data lives.
 --
 -- Tables (all owned by the extension owner; nobody else gets any privilege on
--- them: readers go through the masked views of 40_views.sql, writers through
+-- them: readers go through the masked views of 80_views.sql, writers through
 -- vtj._merge_page and the functions of 10_register.sql / 30_merge.sql):
 --
 --   vtj.person_state     one row per person (hetu) the merge has seen: base

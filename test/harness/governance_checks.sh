@@ -4,8 +4,7 @@
 # (product.md §8, §9; issue 9). Prints TAP; exits non-zero when a check fails.
 #
 #   1. the repository: the README passes hetus only through vtj.import (COPY)
-#      and holds no hetu literal; the views 70_governance.sql re-creates with
-#      reader scoping are 40_views.sql's text plus tagged lines only;
+#      and holds no hetu literal;
 #   2. the server log (a throwaway cluster of its own, pg_vtj preloaded,
 #      log_statement = 'all', log_min_duration_statement = 0, bind parameters
 #      logged, also on error): after registering, failing to register,
@@ -80,54 +79,6 @@ check "the README registers persons with \\copy vtj.import and vtj.import_person
   grep -q "^\\\\copy vtj.import (hetu, customer_ref) FROM 'asiakkaat.csv' CSV" "$readme"
 check "... then SELECT vtj.import_persons('laskutus')" grep -q "^SELECT vtj.import_persons('laskutus');" "$readme"
 
-# 70_governance.sql re-creates views of 40_views.sql: undo its tags and compare.
-out=$("$VTJ_PYTHON" - "$ROOT/sql/install/40_views.sql" "$ROOT/sql/install/70_governance.sql" <<'PY'
-import re, sys
-v40 = open(sys.argv[1]).read().split('\n')
-v70 = open(sys.argv[2]).read().split('\n')
-def blocks(lines, head, untag):
-    out = {}
-    for i, l in enumerate(lines):
-        m = re.match(head, l)
-        if not m:
-            continue
-        body = []
-        for l2 in lines[i:]:
-            if untag:
-                w = re.match(r'^-- \[was\] (.*)$', l2)
-                if w:
-                    body.append(w.group(1))
-                    if w.group(1).rstrip().endswith(';'):
-                        break
-                    continue
-                if l2.rstrip().endswith('-- [governance]'):
-                    continue
-            body.append(l2)
-            if l2.rstrip().endswith(';'):
-                break
-        body[0] = body[0].replace('CREATE OR REPLACE VIEW', 'CREATE VIEW', 1)
-        out[m.group(1)] = [b.rstrip() for b in body]
-    return out
-a = blocks(v40, r'^CREATE VIEW (vtj\.\w+) ', False)
-b = blocks(v70, r'^CREATE OR REPLACE VIEW (vtj\.\w+) ', True)
-bad = []
-for name, body in sorted(b.items()):
-    if name not in a:
-        continue   # a view of the governance layer itself
-    if a[name] != body:
-        bad.append(name)
-print(len([n for n in b if n in a]), ' '.join(bad))
-PY
-)
-copies=${out%% *}; differ=${out#* }; differ=${differ# }
-# (test/sql/72_reader_scope.sql checks that every view is scoped, wherever.)
-if [[ "${copies:-}" =~ ^[0-9]+$ ]] && [ -z "$differ" ]; then
-  ok "the $copies views 70_governance.sql scopes are 40_views.sql's text plus tagged lines"
-else
-  not_ok "the views 70_governance.sql scopes are 40_views.sql's text plus tagged lines" \
-    "re-created: ${copies:-?}; differ from 40_views.sql: ${differ:-none}" \
-    "carry the change of 40_views.sql into 70_governance.sql (tags: -- [governance], -- [was])"
-fi
 
 # =============================================================================
 # 2. the server log, in a cluster of its own

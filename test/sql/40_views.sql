@@ -1,4 +1,4 @@
--- The read side (sql/install/40_views.sql): the views' columns, options and
+-- The read side (sql/install/80_views.sql): the views' columns, options and
 -- owner, what a reader may read, masking under turvakielto whatever the
 -- storage holds, the katuosoite rule, "today" (future-dated entries appear on
 -- their Finnish day, whatever the session's TimeZone), vtj.status warnings.

@@ -1,4 +1,4 @@
--- 40_views.sql — the read side (product.md §3 "Read side", "Change feed",
+-- 80_views.sql — the read side (product.md §3 "Read side", "Change feed",
 -- §6 "Views enforce it too").
 --
 -- Every view is WITH (security_barrier), owned by the extension owner (so it
@@ -20,10 +20,15 @@
 -- vtj.persons, empty tiedot in vtj.guardianships, no feed row of a censored
 -- group in vtj.changes — whatever the storage holds.
 --
--- Reader scoping by purposes (vtj.grant_reader, a later issue): every
--- person-level view already goes through the registration (EXISTS on
--- vtj.registration by hetu); restricting a reader to its purposes is an extra
--- condition on that sub-select.
+-- Reader scoping by purposes (vtj.grant_reader, 70_governance.sql): every
+-- person-level view goes through the registration, and keeps only persons
+-- registered for the reader's purposes (vtj._reader_purposes, 10_register.sql:
+-- NULL for vtj_admin, superusers and unscoped readers, whose plans then skip
+-- the condition); vtj.changes also shows rows under an earlier hetu that a
+-- correction moved to such a person; vtj.status counts only such persons and
+-- takes its purpose and copy warnings from vtj._purpose_warning and
+-- vtj._instance_warning (70_governance.sql). The views come after the
+-- governance layer in the install script for that reason.
 --
 -- Grants (90_grants.sql): vtj_reader gets SELECT on vtj.persons,
 -- vtj.addresses, vtj.name_history, vtj.changes, vtj.sync_runs and
@@ -90,7 +95,9 @@ SELECT ps.hetu::text AS hetu,
          LIMIT 1) kk ON true
   LEFT JOIN vtj.kunta k ON k.kuntakoodi = kk.kuntakoodi
  WHERE ps.base_loaded_at IS NOT NULL
-   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = ps.hetu);
+   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = ps.hetu
+                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
 COMMENT ON VIEW vtj.persons IS
     'One row per registered, loaded person: current names, languages, death, turvakielto and home municipality (masked under turvakielto)';
 
@@ -163,7 +170,9 @@ SELECT e.hetu::text AS hetu,
                                   'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE',
                                   'TILAPAINEN_ULKOMAINEN_OSOITE', 'KOTIKUNTA', 'ULKOMAINEN_POSTIOSOITE')
                  OR e.tietoryhma IN (SELECT r.tietoryhma FROM vtj.turvakielto_rule r)))
-   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu);
+   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
+                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
 COMMENT ON VIEW vtj.addresses IS
     'One row per current address of a registered person (censored groups hidden under turvakielto; contact addresses stay)';
 
@@ -180,7 +189,9 @@ SELECT e.hetu::text AS hetu,
   JOIN vtj.person_state ps ON ps.hetu = e.hetu
  WHERE e.tietoryhma = 'NIMENMUUTOS'
    AND ps.base_loaded_at IS NOT NULL
-   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu);
+   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
+                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
 COMMENT ON VIEW vtj.name_history IS
     'Name history (NIMENMUUTOS) of registered persons';
 
@@ -202,7 +213,9 @@ SELECT e.hetu::text AS hetu,
    AND (e.alkupv IS NULL OR e.alkupv <= d.today)
    AND (e.loppupv IS NULL OR e.loppupv >= d.today)
    AND ps.base_loaded_at IS NOT NULL
-   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu);
+   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
+                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
 COMMENT ON VIEW vtj.guardianships IS
     'Current guardianships (EDUNVALVONTA, EDUNVALVONTAVALTUUTUS) of registered persons; tiedot empty under turvakielto';
 
@@ -214,7 +227,10 @@ CREATE VIEW vtj.hetu_history WITH (security_barrier) AS
 SELECT c.vanha_hetu::text AS vanha_hetu,
        c.uusi_hetu::text AS uusi_hetu,
        c.muutettu_at
-  FROM vtj.hetu_correction c;
+  FROM vtj.hetu_correction c
+ WHERE (SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+    OR EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = c.uusi_hetu
+                  AND g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[]));
 COMMENT ON VIEW vtj.hetu_history IS
     'Hetu corrections: the person''s data and registrations moved from vanha_hetu to uusi_hetu';
 
@@ -238,7 +254,13 @@ SELECT c.id,
            AND (c.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE',
                                  'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE',
                                  'TILAPAINEN_ULKOMAINEN_OSOITE', 'KOTIKUNTA', 'ULKOMAINEN_POSTIOSOITE')
-                OR c.tietoryhma IN (SELECT r.tietoryhma FROM vtj.turvakielto_rule r)));
+                OR c.tietoryhma IN (SELECT r.tietoryhma FROM vtj.turvakielto_rule r)))
+   AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+        OR EXISTS (SELECT 1 FROM vtj.registration g
+                    WHERE g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])
+                      AND (g.hetu = c.hetu
+                           OR g.hetu IN (SELECT h.uusi_hetu FROM vtj.hetu_correction h
+                                          WHERE h.vanha_hetu = c.hetu))));
 COMMENT ON VIEW vtj.changes IS
     'Change feed: one row per visible change of a person; read by increasing id';
 
@@ -292,6 +314,9 @@ WITH last_ok AS (
            count(*) FILTER (WHERE ps.kuollut) AS deceased
       FROM vtj.subject s
       LEFT JOIN vtj.person_state ps ON ps.hetu = s.hetu
+     WHERE (SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
+        OR EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = s.hetu
+                      AND g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[]))
 ), failed AS (
     SELECT count(*) AS n FROM vtj.run x
      WHERE x.status = 'failed' AND x.started_at > pg_catalog.now() - interval '24 hours'
@@ -328,10 +353,8 @@ SELECT l.at AS last_success_at,
                                            EXTRACT(day FROM pg_catalog.now() - ch.fresh_at)::bigint,
                                            14 - EXTRACT(day FROM pg_catalog.now() - ch.fresh_at)::bigint)
            END,
-           CASE WHEN u.purposes IS NOT NULL
-                    THEN pg_catalog.format('purpose %s lacks the description given in the permit application: set it with vtj.set_purpose()',
-                                           u.purposes)
-           END), '') AS warning
+           (SELECT w.warning FROM vtj._purpose_warning w),
+           (SELECT w.warning FROM vtj._instance_warning w)), '') AS warning
   FROM cnt
  CROSS JOIN failed
  CROSS JOIN undescribed u
