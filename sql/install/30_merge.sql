@@ -147,8 +147,9 @@
 --     MUUTETTU of an undated single entry (a name, a surname in NIMENMUUTOS)
 --     replaces it; among several candidates: an exact match first, then a
 --     current one (no loppupv), then the oldest.
---   * LISATTY of an entry identical to a stored one (loppupv included) adds
---     nothing: a replayed page leaves the same state.
+--   * LISATTY of an entry whose fields other than loppupv equal a stored
+--     one's (ended or not) adds nothing: a replayed page leaves the same
+--     state, even when a later page already ended the entry.
 --   * POISTETTU with voimassaolevatTiedot: the matched entry goes, every other
 --     entry still valid on the merge's Finnish date (no loppupv, or not before
 --     it) that is not among voimassaolevatTiedot goes, and those not stored
@@ -948,11 +949,11 @@ BEGIN
                   FROM op
                  WHERE NOT op.stub
                    AND ((op.attr = 'LISATTY'
+                         -- the same entry already stored (ended or not):
+                         -- a replayed page must not store it twice
                          AND NOT EXISTS (SELECT 1 FROM vtj.person_entry e
                                           WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
-                                            AND vtj._ev(e) = op.v
-                                            AND e.loppupv IS NOT DISTINCT FROM op.loppupv
-                                            AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM op.loppupv_t))
+                                            AND vtj._ev(e) = op.v))
                         OR (op.attr IN ('MUUTETTU', 'KORJATTU') AND op.mid IS NULL))
                 UNION ALL
                 SELECT op.seq, op.hetu, op.grp, kid.v, kid.loppupv, kid.loppupv_t, kid.seq

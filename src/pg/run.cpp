@@ -88,7 +88,8 @@ private:
     void obtain_start_key(bool force);
     int64_t chain_key();
     std::vector<std::string> hetu_list(const char* sql, std::optional<int32_t> limit);
-    void base_phase(const std::vector<std::string>& hetus, const char* merge_kind);
+    static constexpr int kMaxAskAgain = 3;
+    void base_phase(const std::vector<std::string>& hetus, const char* merge_kind, int depth = 0);
     void changes_phase();
     void refetch(std::vector<std::string> hetus);
     void progress();  // inside a transaction
@@ -238,9 +239,10 @@ void Run::progress() {
 // Base data for `hetus` in batches of vtj.batch_size, vtj.http_parallel in
 // flight; each answer is decoded and merged in its own transaction while the
 // next requests are on the wire.
-void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_kind) {
+void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_kind, int depth) {
     if (hetus.empty())
         return;
+    std::vector<std::string> ask_again;
     obtain_start_key(false);
     const int64_t base_key = chain_key();
     const size_t batch = static_cast<size_t>(settings::batch_size);
@@ -266,21 +268,32 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_ki
         } catch (const vtj::decode::PageError& e) {
             throw InterfaceFailure(std::string("perustiedot answer rejected: ") + e.what());
         }
-        // Asked but not answered: not found (asked again later). Only an
-        // answer that says it is complete proves absence.
+        // Asked but not answered. With ajanTasalla true that proves absence:
+        // not found (asked again after 1 h, 1 day, then weekly). Unless a
+        // malformed record's hetu could not be read: then nobody can be
+        // proved absent, and the unanswered stay due for the next run.
+        // With ajanTasalla false they are asked again in this run.
+        std::vector<std::string> answered;
+        answered.reserve(page.records.size() + page.errors.size());
+        bool unreadable = false;
+        for (const auto& r : page.records)
+            answered.push_back(r.henkilotunnus);
+        for (const auto& e : page.errors) {
+            if (e.henkilotunnus)
+                answered.push_back(*e.henkilotunnus);
+            else
+                unreadable = true;
+        }
+        std::sort(answered.begin(), answered.end());
         std::vector<std::string> missing;
-        if (page.ajan_tasalla) {
-            std::vector<std::string> answered;
-            answered.reserve(page.records.size() + page.errors.size());
-            for (const auto& r : page.records)
-                answered.push_back(r.henkilotunnus);
-            for (const auto& e : page.errors)
-                if (e.henkilotunnus)
-                    answered.push_back(*e.henkilotunnus);
-            std::sort(answered.begin(), answered.end());
-            for (const auto& h : asked)
-                if (!std::binary_search(answered.begin(), answered.end(), h))
-                    missing.push_back(h);
+        for (const auto& h : asked)
+            if (!std::binary_search(answered.begin(), answered.end(), h))
+                missing.push_back(h);
+        if (!page.ajan_tasalla) {
+            ask_again.insert(ask_again.end(), missing.begin(), missing.end());
+            missing.clear();
+        } else if (unreadable) {
+            missing.clear();
         }
         const int64_t returned = static_cast<int64_t>(page.records.size() + page.errors.size());
         MergeCounts m;
@@ -299,6 +312,11 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_ki
     };
     report_activity("pg_vtj: base load");
     client().base_parallel(vtj::wire::Client::BatchSource(source), vtj::wire::Client::BodyCallback(on_body));
+    // product.md §5: persons missing from an answer with ajanTasalla false
+    // are asked again in the same run (a few rounds at most; the rest stay
+    // due for the next run).
+    if (!ask_again.empty() && depth < kMaxAskAgain)
+        base_phase(ask_again, merge_kind, depth + 1);
 }
 
 // Re-fetches persons in the current run: prohibition ended, hetu merged,

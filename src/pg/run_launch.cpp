@@ -73,7 +73,7 @@ Oid extension_owner() {
             elog(ERROR, "SPI_connect failed");
         Oid argtypes[1] = {OIDOID};
         Datum values[1] = {ObjectIdGetDatum(ext)};
-        if (SPI_execute_with_args("SELECT extowner FROM pg_catalog.pg_extension WHERE oid = $1", 1, argtypes,
+        if (SPI_execute_with_args("SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.oid OPERATOR(pg_catalog.=) $1", 1, argtypes,
                                   values, nullptr, true, 1) == SPI_OK_SELECT && SPI_processed == 1) {
             bool isnull = false;
             owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

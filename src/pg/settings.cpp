@@ -40,6 +40,21 @@ namespace {
 
 const char* show_password() { return "********"; }
 
+// A password set with ALTER DATABASE/ROLE ... SET (or a function's SET clause)
+// is stored in pg_db_role_setting, which every role can read: refused.
+bool check_password(char** newval, void** extra, GucSource source) {
+    (void)extra;
+    const bool per_object = source == PGC_S_TEST || source == PGC_S_DATABASE || source == PGC_S_USER ||
+                            source == PGC_S_DATABASE_USER;
+    if (per_object && *newval != nullptr && (*newval)[0] != '\0') {
+        GUC_check_errmsg("vtj.password cannot be set per database, role or function");
+        GUC_check_errdetail("Such settings are stored in pg_db_role_setting or pg_proc, which every role can read.");
+        GUC_check_errhint("Use vtj.password_file, or vtj.password in postgresql.conf.");
+        return false;
+    }
+    return true;
+}
+
 const struct config_enum_entry run_log_levels[] = {
     {"debug1", DEBUG1, false}, {"info", INFO, false},       {"notice", NOTICE, false},
     {"warning", WARNING, false}, {"log", LOG, false},       {nullptr, 0, false},
@@ -70,7 +85,7 @@ void define_all() {
     define_string("vtj.username", "API user name issued by DVV.", &username, "", PGC_SUSET,
                   GUC_SUPERUSER_ONLY);
     DefineCustomStringVariable("vtj.password", "API password (prefer vtj.password_file).", nullptr,
-                               &password, "", PGC_SUSET, secret, nullptr, nullptr, show_password);
+                               &password, "", PGC_SUSET, secret, check_password, nullptr, show_password);
     define_string("vtj.password_file",
                   "File holding the API password; owned by the server's user, mode 0600.",
                   &password_file, "", PGC_SUSET, GUC_SUPERUSER_ONLY);

@@ -402,6 +402,24 @@ public:
     }
 
     void run(const Source& source, const Done& done) {
+        try {
+            run_loop(source, done);
+        } catch (const WireError& e) {
+            if (e.kind() == ErrorKind::Aborted)
+                throw;
+            // Answers that arrived before the failure are handed over first:
+            // a batch DVV has answered (and billed) is merged, not fetched again.
+            while (!ready_.empty()) {
+                Body b = std::move(ready_.front());
+                ready_.pop_front();
+                done(std::move(b));
+            }
+            throw;
+        }
+    }
+
+private:
+    void run_loop(const Source& source, const Done& done) {
         im_.abort_seen = false;
         im_.callback_error = nullptr;
         bool source_done = false;
@@ -432,7 +450,6 @@ public:
         }
     }
 
-private:
     Client::Impl& im_;
     const char* phase_;
     int slots_;
