@@ -242,32 +242,12 @@ CREATE TYPE vtj._tk AS (             -- turvakielto of a person over the page
 -- ---------------------------------------------------------------------------
 
 -- Keeps only allow-listed keys of guardianship details, at any depth: the
--- guardian's or attorney's hetu, names, role and dates (product.md §3), the
--- same list as the decoder's (src/decode/decoder.cpp kAllowedKeys). Never an
--- address.
+-- guardian's or attorney's hetu, names, role and dates (product.md §3). In
+-- C++ (src/pg/guardian_functions.cpp) with the decoder's own list, so the
+-- decoder's filter and this second one cannot drift apart. Never an address.
 CREATE FUNCTION vtj._guardian_tiedot(j jsonb) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT CASE jsonb_typeof(j)
-        WHEN 'object' THEN
-            (SELECT COALESCE(jsonb_object_agg(t.k, vtj._guardian_tiedot(t.v)), '{}'::jsonb)
-               FROM jsonb_each(j) AS t(k, v)
-              WHERE t.k = ANY (ARRAY[
-                  'nykyisetEdunvalvojat', 'nykyisetEdunvalvontavaltuutetut', 'edunvalvojat',
-                  'edunvalvontavaltuutetut', 'edunvalvoja', 'edunvalvontavaltuutettu', 'henkilo',
-                  'henkilotunnus', 'etunimet', 'etunimi', 'sukunimi', 'etunimetUTF8', 'etunimiUTF8',
-                  'sukunimiUTF8', 'nimi', 'nimiUTF8',
-                  'rooli', 'tehtava', 'tehtavat',
-                  'alkupv', 'loppupv', 'paatymispv', 'valtuutussuhteenAlkupv',
-                  'valtuutussuhteenLoppupv', 'arvo', 'tarkkuus',
-                  'fi', 'sv']))
-        WHEN 'array' THEN
-            (SELECT COALESCE(jsonb_agg(vtj._guardian_tiedot(t.v) ORDER BY t.n), '[]'::jsonb)
-               FROM jsonb_array_elements(j) WITH ORDINALITY AS t(v, n))
-        ELSE j
-    END
-$$;
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'vtj_guardian_tiedot';
 
 -- An entry as journalled: as delivered, guardianship details allow-listed;
 -- NULL for a censored stub. (SQL-standard body: parsed at creation, so no
@@ -359,6 +339,19 @@ CREATE FUNCTION vtj._merge_page(
     -- page). LLVM compilation (hundreds of ms) must never be paid in a page.
     SET plan_cache_mode = force_custom_plan
     SET jit = off
+    -- A page touches at most a page of persons; the register tables grow
+    -- to millions of rows and their statistics lag behind a base load. A
+    -- scan of a whole register table per page makes a load quadratic in
+    -- the register's size, so index access is forced (joins between the
+    -- page's arrays are not table scans and stay free to hash).
+    SET enable_seqscan = off
+    -- Switched off around the rounds only (9c); declared here so that the
+    -- function's exit restores them.
+    SET enable_hashjoin = on
+    SET enable_mergejoin = on
+    -- A change page's journal and ops are sorted by page order: tens of
+    -- thousands of wide rows, which spill to disk at the default work_mem.
+    SET work_mem = '64MB'
 AS $$
 DECLARE
     r            vtj._merge_result;
@@ -395,6 +388,7 @@ DECLARE
     v_before     vtj._stream[];       -- content signature of streams before the rounds
     v_unchanged_streams vtj._stream[];  -- streams the page left as they were
     v_n          integer;
+    v_corrections bigint;
 BEGIN
     r := ROW(false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}'::text[])::vtj._merge_result;
 
@@ -421,10 +415,11 @@ BEGIN
     p_entries := COALESCE(p_entries, '{}');
     -- (counts, not EXISTS: an EXISTS is planned for its first row and
     -- would join the arrays by nested loops)
+    -- (v_corrections: entries that may correct a hetu; none, and step 4's
+    -- query is not run)
     SELECT (SELECT count(*) - count(DISTINCT x.seq) + count(*) FILTER (WHERE x.seq IS NULL)
               FROM unnest(p_records) x)
-         + (SELECT count(*) - count(DISTINCT e.seq) + count(*) FILTER (WHERE e.seq IS NULL)
-              FROM unnest(p_entries) e)
+         + ee.bad
          + (SELECT count(*) FROM unnest(p_entries) e
               LEFT JOIN unnest(p_records) x ON x.seq = e.record_seq
              WHERE x.seq IS NULL OR e.hetu IS DISTINCT FROM x.hetu OR e.tietoryhma IS NULL
@@ -433,8 +428,13 @@ BEGIN
               LEFT JOIN unnest(p_entries) p ON p.seq = e.voimassa_of
              WHERE e.voimassa_of IS NOT NULL
                AND (p.seq IS NULL OR p.seq >= e.seq OR p.record_seq <> e.record_seq
-                    OR p.muutosattribuutti IS DISTINCT FROM 'POISTETTU' OR p.voimassa_of IS NOT NULL))
-      INTO v_n;
+                    OR p.muutosattribuutti IS DISTINCT FROM 'POISTETTU' OR p.voimassa_of IS NOT NULL)),
+           ee.corrections
+      INTO v_n, v_corrections
+      FROM (SELECT count(*) - count(DISTINCT e.seq) + count(*) FILTER (WHERE e.seq IS NULL) AS bad,
+                   count(*) FILTER (WHERE e.tietoryhma = 'HENKILOTUNNUS_KORJAUS'
+                                      AND e.aktiivinen_hetu IS NOT NULL) AS corrections
+              FROM unnest(p_entries) e) ee;
     IF v_n > 0 THEN
         RAISE EXCEPTION 'vtj._merge_page: page arrays break the contract (seq, record_seq, hetu or voimassa_of)'
             USING ERRCODE = 'invalid_parameter_value';
@@ -488,6 +488,7 @@ BEGIN
            AND e.voimassa_of IS NULL
            AND e.aktiivinen_hetu IS NOT NULL
            AND e.aktiivinen_hetu <> x.hetu
+           AND v_corrections > 0
          ORDER BY x.seq, e.seq
     LOOP
         v_src := COALESCE(v_map_to[array_position(v_map_from, v_mv.hetu)], v_mv.hetu);
@@ -872,10 +873,14 @@ BEGIN
           INTO v_top_n, v_kid_n
           FROM generate_series(1, v_max_rank) g(rk);
 
-        -- Streams where a delete and an insert can cancel out (several
-        -- entries, or a POISTETTU with voimassaolevatTiedot): their content
-        -- is compared before and after, so that a page that leaves a group
-        -- as it was writes no feed row (a replayed KORJATTAVA + KORJATTU).
+        -- Streams whose entries can cancel each other out: a removal (or a
+        -- stub) with an addition or change, two changes (one may undo the
+        -- other), or a POISTETTU with voimassaolevatTiedot. Their content is
+        -- compared before and after, so that a page that leaves a group as
+        -- it was writes no feed row (a replayed KORJATTAVA + KORJATTU).
+        -- Additions and one change alone always change the content (an
+        -- addition of a stored entry and a change to equal values are no
+        -- changes already): a move (MUUTETTU + LISATTY) is not compared.
         v_before := ARRAY(
             SELECT ROW(s.hetu, s.grp,
                        (SELECT count(*)::text || ':' || COALESCE(sum(hash_record_extended(
@@ -883,10 +888,19 @@ BEGIN
                           FROM vtj.person_entry e WHERE e.hetu = s.hetu AND e.tietoryhma = s.grp))::vtj._stream
               FROM (SELECT o.hetu, o.grp FROM unnest(v_tops) o
                      GROUP BY o.hetu, o.grp
-                    HAVING count(*) > 1 OR bool_or(o.attr = 'POISTETTU' AND o.vpresent)) s);
+                    HAVING (bool_or(o.stub OR o.attr IN ('POISTETTU', 'KORJATTAVA'))
+                            AND bool_or(NOT o.stub AND o.attr IN ('LISATTY', 'MUUTETTU', 'KORJATTU')))
+                        OR count(*) FILTER (WHERE NOT o.stub AND o.attr IN ('MUUTETTU', 'KORJATTU')) > 1
+                        OR bool_or(o.attr = 'POISTETTU' AND o.vpresent)) s);
 
         v_a := 1;
         v_b := 1;
+        -- A round joins a few hundred to a few thousand entries with the
+        -- stored entries of their streams: index probes per entry. The
+        -- planner's guess of how many entries pass a round's filters is far
+        -- off (it sees only the array's length), and with it a merge or hash
+        -- join that reads all of vtj.person_entry in every round.
+        PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
         FOR v_k IN 1 .. v_max_rank LOOP
             WITH op AS (
                 -- the k-th entry of every stream, with the stored entry a
@@ -983,6 +997,7 @@ BEGIN
             v_a := v_a + v_top_n[v_k];
             v_b := v_b + v_kid_n[v_k];
         END LOOP;
+        PERFORM set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true);
 
         -- streams whose content the page left as it was
         v_unchanged_streams := ARRAY(
@@ -1043,12 +1058,14 @@ BEGIN
                AND (ps.turvakielto, ps.turva_loppupv, ps.turva_loppupv_tarkkuus::text)
                    IS DISTINCT FROM (t.final, t.loppupv, t.loppupv_t)
             RETURNING t.hetu, t.attr
+        ), last_event AS (   -- the feed row's place: the person's last prohibition event
+            SELECT x.eff AS hetu, max(e.seq) AS seq
+              FROM unnest(v_recs) x JOIN unnest(p_entries) e ON e.record_seq = x.seq
+             WHERE x.status = 'apply' AND (e.tietoryhma = 'TURVAKIELTO' OR COALESCE(e.censored, false))
+             GROUP BY x.eff
         )
-        SELECT v_feed || COALESCE(array_agg(ROW(tup.hetu, 'TURVAKIELTO', tup.attr,
-                   (SELECT max(e.seq) FROM unnest(v_recs) x JOIN unnest(p_entries) e ON e.record_seq = x.seq
-                     WHERE x.eff = tup.hetu AND x.status = 'apply'
-                       AND (e.tietoryhma = 'TURVAKIELTO' OR COALESCE(e.censored, false))))::vtj._feed), '{}')
-          INTO v_feed FROM tup;
+        SELECT v_feed || COALESCE(array_agg(ROW(tup.hetu, 'TURVAKIELTO', tup.attr, le.seq)::vtj._feed), '{}')
+          INTO v_feed FROM tup LEFT JOIN last_event le ON le.hetu = tup.hetu;
 
         -- feed: one row per (person, group, muutosattribuutti) whose entries
         -- changed the group's stored content (net over the page), in page
@@ -1095,7 +1112,13 @@ BEGIN
                    WHEN u.seq IS NOT NULL
                         AND e.muutosattribuutti IN ('POISTETTU', 'KORJATTAVA') THEN 'unmatched'
                    WHEN u.seq IS NOT NULL THEN 'stored_as_new'
-                   WHEN o.seq IS NOT NULL AND c.seq IS NULL THEN 'unchanged'
+                   -- (an entry of a list-shaped group reaching this point was an op of the rounds)
+                   WHEN c.seq IS NULL
+                        AND e.tietoryhma IN ('HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI', 'ASIOINTIKIELI',
+                            'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
+                            'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
+                            'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
+                            'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA') THEN 'unchanged'
                    WHEN e.tietoryhma IN ('HENKILOTUNNUS_KORJAUS', 'HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI',
                        'ASIOINTIKIELI', 'KUOLINPAIVA', 'TURVAKIELTO', 'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
                        'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
@@ -1111,7 +1134,6 @@ BEGIN
           FROM unnest(v_recs) x
           JOIN unnest(p_entries) e ON e.record_seq = x.seq
           LEFT JOIN unnest(v_tk) t ON t.hetu = x.eff
-          LEFT JOIN unnest(v_tops) o ON o.seq = e.seq
           LEFT JOIN (SELECT DISTINCT c FROM unnest(v_changed_seqs) c) c(seq) ON c.seq = e.seq
           LEFT JOIN unnest(v_unmatched) u(seq) ON u.seq = e.seq
          WHERE (x.status = 'apply'

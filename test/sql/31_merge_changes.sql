@@ -5,7 +5,7 @@
 -- person and group in one page.
 BEGIN;
 \ir include/merge_helpers.psql
-SELECT plan(62);
+SELECT plan(66);
 
 SELECT pg_temp.reg(ARRAY['010101-901S', '020202-902H', '030303-9038', '050505-905R']);
 SELECT vtj._chain_obtained(1, 1000);
@@ -56,6 +56,10 @@ SELECT is((pg_temp.chg(jsonb_build_array(pg_temp.rec('010101-901S', $j$[
   {"tietoryhma":"KOTIKUNTA","muutosattribuutti":"LISATTY","kuntakoodi":"049","kuntaanMuuttopv":{"arvo":"2021-06-01","tarkkuus":"PAIVA"}}]$j$)))).feed_rows,
   0, 'replaying the records adds no feed row');
 SELECT is(pg_temp.snapshot(), (SELECT s FROM s1), 'and leaves the same state (LISATTY of a stored entry adds no duplicate)');
+SELECT is((SELECT string_agg(j.outcome, ' ' ORDER BY j.id)
+             FROM (SELECT outcome, id FROM vtj.journal WHERE hetu = '010101-901S' AND kind = 'change'
+                    ORDER BY id DESC LIMIT 3) j),
+          'unchanged unchanged unchanged', 'the replayed entries are journalled as unchanged');
 
 -- ---------------------------------------------------------------------------
 -- POISTETTU with voimassaolevatTiedot: the move is cancelled, the earlier
@@ -338,6 +342,17 @@ SELECT is((SELECT katuosoite_sv || ' / ' || postitoimipaikka_sv FROM vtj.address
 SELECT is(pg_temp.feed('150585-902R'),
           'PERUSTIEDOT/- HENKILON_NIMI/MUUTETTU NIMENMUUTOS/MUUTETTU VAKINAINEN_KOTIMAINEN_OSOITE/LISATTY VAKINAINEN_KOTIMAINEN_OSOITE/MUUTETTU KOTIKUNTA/LISATTY',
           '§12 page 1: feed');
+
+-- Two changes of one entry in one page, the second undoing the first: the
+-- group's content is as it was, so no feed row (while a move, a change plus
+-- an addition, always writes its rows: see the first page above).
+CREATE TEMP TABLE s2 AS SELECT pg_temp.entries('020202-902H') AS e, pg_temp.feed('020202-902H') AS f;
+SELECT is((pg_temp.chg(jsonb_build_array(pg_temp.rec('020202-902H', $j$[
+  {"tietoryhma":"AIDINKIELI","muutosattribuutti":"MUUTETTU","kielikoodi":"sv","kielikoodiISO6392":"swe","alkupv":{"arvo":"1990-01-01","tarkkuus":"PAIVA"}},
+  {"tietoryhma":"AIDINKIELI","muutosattribuutti":"MUUTETTU","kielikoodi":"fi","kielikoodiISO6392":"fin","alkupv":{"arvo":"1990-01-01","tarkkuus":"PAIVA"}}]$j$)))).feed_rows,
+  0, 'a change undone in the same page writes no feed row');
+SELECT is(pg_temp.entries('020202-902H'), (SELECT e FROM s2), 'and leaves the entries as they were');
+SELECT is(pg_temp.feed('020202-902H'), (SELECT f FROM s2), 'the feed of the person is unchanged');
 
 SELECT * FROM finish();
 ROLLBACK;
