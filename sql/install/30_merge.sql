@@ -351,7 +351,7 @@ CREATE FUNCTION vtj._merge_page(
     SET enable_mergejoin = on
     -- A change page's journal and ops are sorted by page order: tens of
     -- thousands of wide rows, which spill to disk at the default work_mem.
-    SET work_mem = '64MB'
+    SET work_mem = '32MB'
 AS $$
 DECLARE
     r            vtj._merge_result;
