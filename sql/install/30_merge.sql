@@ -35,7 +35,7 @@
 -- Input (built by the glue from the decoded page; page order = the order of
 -- the response's array, and within a record the order of its tietoryhmat):
 --   vtj._in_record  one per person record of the page, malformed ones too:
---     seq       1, 2, ... in page order (unique);
+--     seq       its position in the array, 1, 2, ... (page order);
 --     position  0-based index of the record in the response array (journal);
 --     hetu      the record's henkilotunnus (NULL only for a malformed record
 --               whose hetu could not be read);
@@ -44,7 +44,7 @@
 --               malformed (its entries, if any were sent, are ignored).
 --   vtj._in_entry   one per group entry, unknown groups and censored stubs
 --     included, plus one per element of voimassaolevatTiedot:
---     seq         global order in the page (unique); an element of
+--     seq         its position in the array, 1, 2, ... (page order); an element of
 --                 voimassaolevatTiedot comes after its POISTETTU entry;
 --     record_seq  the seq of its record; hetu the record's hetu (checked);
 --     tietoryhma  DVV's group name (any name: groups outside the 18 are
@@ -206,7 +206,14 @@ CREATE TYPE vtj._rec AS (            -- a classified record
     error      text,
     registered boolean,
     first_load boolean,              -- base kinds: no base data stored before
-    status     text COLLATE "C"      -- apply | unregistered | superseded | malformed
+    status     text COLLATE "C",     -- apply | unregistered | superseded | malformed
+    -- the person's stored state before the page (read once, here)
+    ps_tk      boolean,
+    ps_tk_loppupv   date,
+    ps_tk_loppupv_t text COLLATE "C",
+    ps_kuollut boolean,
+    ps_kuolinpv     date,
+    ps_kuolinpv_t   text COLLATE "C"
 );
 CREATE TYPE vtj._op AS (             -- an entry of a list-shaped group to apply
     seq       integer,
@@ -265,43 +272,43 @@ CREATE FUNCTION vtj._journal_entry(e vtj._in_entry) RETURNS vtj._in_entry
 -- whatever the glue sent), KOTIKUNTA's kuntaanMuuttopv is its alkupv, the
 -- guardianship details are allow-listed. Inlined by the planner: (f(e)).*
 -- flattens to plain column expressions (the COLLATE clauses match the
--- type's; without them it would not, and f would run once per field). The
--- group tests: every address group's name
--- ends in OSOITE, both language groups' in KIELI, and only list-shaped groups
--- reach this function.
+-- type's; without them it would not, and f would run once per field). A
+-- field is tested for NULL before its group (most fields of an entry are
+-- NULL: the group test then costs nothing), and the group tests are equality
+-- lists, not LIKE patterns (this function runs for every entry of a page).
 CREATE FUNCTION vtj._in_value(e vtj._in_entry) RETURNS vtj._entry_value
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN ROW(
-        CASE WHEN e.tietoryhma = 'HENKILON_NIMI' THEN e.etunimi END,
-        CASE WHEN e.tietoryhma = 'HENKILON_NIMI' THEN e.sukunimi END,
-        CASE WHEN e.tietoryhma = 'HENKILON_NIMI' THEN e.etunimi_utf8 END,
-        CASE WHEN e.tietoryhma = 'HENKILON_NIMI' THEN e.sukunimi_utf8 END,
-        CASE WHEN e.tietoryhma = 'NIMENMUUTOS' THEN e.nimilaji END COLLATE "C",
-        CASE WHEN e.tietoryhma = 'NIMENMUUTOS' THEN e.nimi END,
-        CASE WHEN e.tietoryhma = 'NIMENMUUTOS' THEN e.nimi_utf8 END,
-        CASE WHEN e.tietoryhma LIKE '%KIELI' THEN e.kielikoodi END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%KIELI' THEN e.kielikoodi_iso6392 END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%KIELI' THEN e.kielinimi END,
-        CASE WHEN e.tietoryhma = 'KOTIKUNTA' OR e.tietoryhma LIKE '%OSOITE' THEN e.kuntakoodi END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.katunimi_fi END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.katunimi_sv END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.katunumero END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.huoneistokirjain END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.huoneistonumero END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.jakokirjain END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postinumero END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postitoimipaikka_fi END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postitoimipaikka_sv END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.rakennustunnus END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.osoitenumero END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postiosoite_fi END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postiosoite_sv END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.postiosoite_lisarivi END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.lahiosoite END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.paikkakunta END,
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.valtiokoodi END COLLATE "C",
-        CASE WHEN e.tietoryhma LIKE '%OSOITE' THEN e.valtionimi END,
-        CASE WHEN e.tietoryhma LIKE 'EDUNVALVONTA%' THEN vtj._guardian_tiedot(COALESCE(e.tiedot, '{}')) END,
+        CASE WHEN e.etunimi IS NOT NULL AND e.tietoryhma = 'HENKILON_NIMI' THEN e.etunimi END,
+        CASE WHEN e.sukunimi IS NOT NULL AND e.tietoryhma = 'HENKILON_NIMI' THEN e.sukunimi END,
+        CASE WHEN e.etunimi_utf8 IS NOT NULL AND e.tietoryhma = 'HENKILON_NIMI' THEN e.etunimi_utf8 END,
+        CASE WHEN e.sukunimi_utf8 IS NOT NULL AND e.tietoryhma = 'HENKILON_NIMI' THEN e.sukunimi_utf8 END,
+        CASE WHEN e.nimilaji IS NOT NULL AND e.tietoryhma = 'NIMENMUUTOS' THEN e.nimilaji END COLLATE "C",
+        CASE WHEN e.nimi IS NOT NULL AND e.tietoryhma = 'NIMENMUUTOS' THEN e.nimi END,
+        CASE WHEN e.nimi_utf8 IS NOT NULL AND e.tietoryhma = 'NIMENMUUTOS' THEN e.nimi_utf8 END,
+        CASE WHEN e.kielikoodi IS NOT NULL AND e.tietoryhma IN ('AIDINKIELI', 'ASIOINTIKIELI') THEN e.kielikoodi END COLLATE "C",
+        CASE WHEN e.kielikoodi_iso6392 IS NOT NULL AND e.tietoryhma IN ('AIDINKIELI', 'ASIOINTIKIELI') THEN e.kielikoodi_iso6392 END COLLATE "C",
+        CASE WHEN e.kielinimi IS NOT NULL AND e.tietoryhma IN ('AIDINKIELI', 'ASIOINTIKIELI') THEN e.kielinimi END,
+        CASE WHEN e.kuntakoodi IS NOT NULL AND (e.tietoryhma = 'KOTIKUNTA' OR e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE')) THEN e.kuntakoodi END COLLATE "C",
+        CASE WHEN e.katunimi_fi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.katunimi_fi END,
+        CASE WHEN e.katunimi_sv IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.katunimi_sv END,
+        CASE WHEN e.katunumero IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.katunumero END,
+        CASE WHEN e.huoneistokirjain IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.huoneistokirjain END,
+        CASE WHEN e.huoneistonumero IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.huoneistonumero END,
+        CASE WHEN e.jakokirjain IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.jakokirjain END,
+        CASE WHEN e.postinumero IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postinumero END COLLATE "C",
+        CASE WHEN e.postitoimipaikka_fi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postitoimipaikka_fi END,
+        CASE WHEN e.postitoimipaikka_sv IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postitoimipaikka_sv END,
+        CASE WHEN e.rakennustunnus IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.rakennustunnus END COLLATE "C",
+        CASE WHEN e.osoitenumero IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.osoitenumero END,
+        CASE WHEN e.postiosoite_fi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postiosoite_fi END,
+        CASE WHEN e.postiosoite_sv IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postiosoite_sv END,
+        CASE WHEN e.postiosoite_lisarivi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.postiosoite_lisarivi END,
+        CASE WHEN e.lahiosoite IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.lahiosoite END,
+        CASE WHEN e.paikkakunta IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.paikkakunta END,
+        CASE WHEN e.valtiokoodi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.valtiokoodi END COLLATE "C",
+        CASE WHEN e.valtionimi IS NOT NULL AND e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE', 'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE') THEN e.valtionimi END,
+        CASE WHEN e.tietoryhma IN ('EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS') THEN vtj._guardian_tiedot(COALESCE(e.tiedot, '{}')) END,
         CASE WHEN e.tietoryhma = 'KOTIKUNTA' AND e.kuntaan_muuttopv IS NOT NULL THEN e.kuntaan_muuttopv
              ELSE e.alkupv END,
         CASE WHEN e.tietoryhma = 'KOTIKUNTA' AND e.kuntaan_muuttopv IS NOT NULL THEN e.kuntaan_muuttopv_tarkkuus
@@ -311,11 +318,162 @@ CREATE FUNCTION vtj._in_value(e vtj._in_entry) RETURNS vtj._entry_value
 -- Its end: EDUNVALVONTA's paatymispv when it has no loppupv.
 CREATE FUNCTION vtj._in_loppupv(e vtj._in_entry) RETURNS date
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN e.loppupv IS NULL AND e.tietoryhma LIKE 'EDUNVALVONTA%' THEN e.paatymispv ELSE e.loppupv END;
+    RETURN CASE WHEN e.loppupv IS NULL AND e.paatymispv IS NOT NULL AND e.tietoryhma IN ('EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS') THEN e.paatymispv ELSE e.loppupv END;
 CREATE FUNCTION vtj._in_loppupv_t(e vtj._in_entry) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE WHEN e.loppupv IS NULL AND e.tietoryhma LIKE 'EDUNVALVONTA%' THEN e.paatymispv_tarkkuus
+    RETURN CASE WHEN e.loppupv IS NULL AND e.paatymispv IS NOT NULL AND e.tietoryhma IN ('EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS') THEN e.paatymispv_tarkkuus
                 ELSE e.loppupv_tarkkuus END;
+
+-- The entries of a page's first loads, inserted straight from the page (the
+-- bulk of a base load): one scan of the entries in page order. p_recflag is
+-- indexed by record seq: 0 = not a first load, 1 = insert its list-shaped
+-- groups, 2 = the same without the censored groups p_censored (a person
+-- protected at the end of the page). p_map_from/p_map_to: the page's hetu
+-- corrections. A separate function so that this statement is planned once
+-- per session (a generic plan: one scan, no join; the inlined per-group
+-- normalisation costs ~6 ms to plan, more than the insert of 1,000 persons'
+-- entries takes to run).
+CREATE FUNCTION vtj._insert_first_loads(p_entries vtj._in_entry[], p_recflag integer[], p_censored text[],
+                                        p_map_from text[], p_map_to text[])
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+BEGIN
+    INSERT INTO vtj.person_entry (hetu, tietoryhma,
+        etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
+        kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
+        katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
+        postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
+        postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
+        valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
+    SELECT COALESCE(p_map_to[array_position(p_map_from, e.hetu)], e.hetu) COLLATE "C", e.tietoryhma,
+           (vtj._in_value(e)).*, vtj._in_loppupv(e), vtj._in_loppupv_t(e)
+      FROM unnest(p_entries) e
+     WHERE p_recflag[e.record_seq] > 0
+       AND NOT COALESCE(e.censored, false)
+       AND e.tietoryhma IN ('HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI', 'ASIOINTIKIELI',
+           'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
+           'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
+           'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
+           'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA')
+       AND NOT (p_recflag[e.record_seq] = 2 AND e.tietoryhma = ANY (p_censored));
+END
+$$;
+
+-- One round of the change merge (see "HOW ORDER SEMANTICS ARE ACHIEVED"):
+-- the k-th entry of every (person, group) stream, p_ops, with the elements
+-- of voimassaolevatTiedot of its POISTETTU entries, p_kids. Returns the seqs
+-- of the ops that changed stored entries and of those that found the entry
+-- they refer to. A separate function so that this statement (the largest of
+-- the merge) is planned once per session: its plan does not depend on the
+-- number of ops (every access to vtj.person_entry is an index look-up per
+-- op), and planning it for every round of every page cost more than running
+-- the later, small rounds.
+CREATE FUNCTION vtj._merge_round(p_ops vtj._op[], p_kids vtj._op[], p_today date,
+                                 OUT changed integer[], OUT matched integer[])
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET plan_cache_mode = force_generic_plan
+    SET jit = off
+AS $$
+BEGIN
+    WITH op AS (
+        -- the k-th entry of every stream, with the stored entry a
+        -- MUUTETTU/KORJATTU/POISTETTU/KORJATTAVA refers to: all fields
+        -- but loppupv equal, else the same alkupv (value and
+        -- precision); the first such (a current one first, then the
+        -- oldest)
+        SELECT o.*,
+               CASE WHEN o.attr IN ('MUUTETTU', 'KORJATTU', 'POISTETTU', 'KORJATTAVA') AND NOT o.stub THEN
+                   (SELECT e.id
+                      FROM vtj.person_entry e
+                     WHERE e.hetu = o.hetu AND e.tietoryhma = o.grp
+                       AND (vtj._ev(e) = o.v
+                            OR (e.alkupv IS NOT DISTINCT FROM (o.v).alkupv
+                                AND e.alkupv_tarkkuus::text IS NOT DISTINCT FROM (o.v).alkupv_tarkkuus))
+                     ORDER BY vtj._ev(e) = o.v DESC, e.loppupv IS NULL DESC, e.id
+                     LIMIT 1)
+               END AS mid
+          FROM unnest(p_ops) o
+    ), kid AS (
+        SELECT k.* FROM unnest(p_kids) k
+    ), del AS (
+        -- POISTETTU/KORJATTAVA: the matched entry; a censored stub: the
+        -- whole group; POISTETTU with voimassaolevatTiedot: also every
+        -- other entry still valid today that is not among them
+        DELETE FROM vtj.person_entry e
+         USING op
+         WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
+           AND (op.stub
+                OR (op.attr IN ('POISTETTU', 'KORJATTAVA') AND e.id = op.mid)
+                OR (op.attr = 'POISTETTU' AND op.vpresent
+                    AND e.id IS DISTINCT FROM op.mid
+                    AND (e.loppupv IS NULL OR e.loppupv >= p_today)
+                    AND NOT EXISTS (SELECT 1 FROM kid
+                                     WHERE kid.parent = op.seq AND vtj._ev(e) = kid.v
+                                       AND e.loppupv IS NOT DISTINCT FROM kid.loppupv
+                                       AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM kid.loppupv_t)))
+        RETURNING op.seq
+    ), upd AS (
+        -- MUUTETTU/KORJATTU: the matched entry takes the delivered values
+        UPDATE vtj.person_entry e
+           SET (etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
+                kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
+                katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
+                postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
+                postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
+                valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
+             = ROW((op.v).*, op.loppupv, op.loppupv_t)
+          FROM op
+         WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp AND e.id = op.mid
+           AND op.attr IN ('MUUTETTU', 'KORJATTU')
+           AND NOT (vtj._ev(e) = op.v
+                    AND e.loppupv IS NOT DISTINCT FROM op.loppupv
+                    AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM op.loppupv_t)
+        RETURNING op.seq
+    ), ad AS (
+        -- LISATTY (unless the very same entry is stored), an unmatched
+        -- MUUTETTU/KORJATTU, and the voimassaolevatTiedot not stored
+        SELECT op.seq AS op_seq, op.hetu, op.grp, op.v, op.loppupv, op.loppupv_t, op.seq AS ord
+          FROM op
+         WHERE NOT op.stub
+           AND ((op.attr = 'LISATTY'
+                 -- the same entry already stored (ended or not): a replayed
+                 -- page must not store it twice
+                 AND NOT EXISTS (SELECT 1 FROM vtj.person_entry e
+                                  WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
+                                    AND vtj._ev(e) = op.v))
+                OR (op.attr IN ('MUUTETTU', 'KORJATTU') AND op.mid IS NULL))
+        UNION ALL
+        SELECT op.seq, op.hetu, op.grp, kid.v, kid.loppupv, kid.loppupv_t, kid.seq
+          FROM kid JOIN op ON op.seq = kid.parent
+         WHERE op.attr = 'POISTETTU' AND op.vpresent AND NOT op.stub AND NOT kid.stub
+           AND NOT EXISTS (SELECT 1 FROM vtj.person_entry e
+                            WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
+                              AND e.id IS DISTINCT FROM op.mid
+                              AND vtj._ev(e) = kid.v
+                              AND e.loppupv IS NOT DISTINCT FROM kid.loppupv
+                              AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM kid.loppupv_t)
+    ), ins AS (
+        INSERT INTO vtj.person_entry (hetu, tietoryhma,
+            etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
+            kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
+            katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
+            postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
+            postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
+            valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
+        SELECT a.hetu, a.grp, (a.v).*, a.loppupv, a.loppupv_t FROM ad a ORDER BY a.ord
+    )
+    SELECT COALESCE((SELECT array_agg(DISTINCT c.seq)
+                       FROM (SELECT del.seq FROM del UNION ALL SELECT upd.seq FROM upd
+                             UNION ALL SELECT ad.op_seq FROM ad) c), '{}'),
+           COALESCE((SELECT array_agg(op.seq) FROM op WHERE op.mid IS NOT NULL), '{}')
+      INTO changed, matched;
+END
+$$;
 
 -- ---------------------------------------------------------------------------
 -- The merge
@@ -343,12 +501,10 @@ CREATE FUNCTION vtj._merge_page(
     -- to millions of rows and their statistics lag behind a base load. A
     -- scan of a whole register table per page makes a load quadratic in
     -- the register's size, so index access is forced (joins between the
-    -- page's arrays are not table scans and stay free to hash).
+    -- page's arrays are not table scans and stay free to hash), and index
+    -- probes into hot tables are costed as what they are.
     SET enable_seqscan = off
-    -- Switched off around the rounds only (9c); declared here so that the
-    -- function's exit restores them.
-    SET enable_hashjoin = on
-    SET enable_mergejoin = on
+    SET random_page_cost = 1.1
     -- A change page's journal and ops are sorted by page order: tens of
     -- thousands of wide rows, which spill to disk at the default work_mem.
     SET work_mem = '32MB'
@@ -388,7 +544,23 @@ DECLARE
     v_before     vtj._stream[];       -- content signature of streams before the rounds
     v_unchanged_streams vtj._stream[];  -- streams the page left as they were
     v_n          integer;
-    v_corrections bigint;
+    v_registered text[];              -- register rows locked for the page
+    v_apply_seqs integer[];           -- records to apply
+    v_first_seqs integer[];           -- base kinds: records of first loads
+    v_reloads    boolean;             -- base kinds: a person with base data stored before
+    -- the top-level ops' scalar fields as plain arrays (v_tops order): the
+    -- statements after the rounds read these instead of taking the wide ops
+    -- apart again
+    v_t_seq      integer[];
+    v_t_rec      integer[];
+    v_t_hetu     text[];
+    v_t_grp      text[];
+    v_t_attr     text[];
+    v_t_stub     boolean[];
+    v_t_vpres    boolean[];
+    v_t_rnk      integer[];
+    v_corr       boolean;             -- a HENKILOTUNNUS_KORJAUS naming another hetu
+    v_corr_null  boolean;             -- a HENKILOTUNNUS_KORJAUS without aktiivinenHenkilotunnus
 BEGIN
     r := ROW(false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '{}'::text[])::vtj._merge_result;
 
@@ -414,27 +586,28 @@ BEGIN
     p_records := COALESCE(p_records, '{}');
     p_entries := COALESCE(p_entries, '{}');
     -- (counts, not EXISTS: an EXISTS is planned for its first row and
-    -- would join the arrays by nested loops)
-    -- (v_corrections: entries that may correct a hetu; none, and step 4's
-    -- query is not run)
-    SELECT (SELECT count(*) - count(DISTINCT x.seq) + count(*) FILTER (WHERE x.seq IS NULL)
-              FROM unnest(p_records) x)
-         + ee.bad
-         + (SELECT count(*) FROM unnest(p_entries) e
-              LEFT JOIN unnest(p_records) x ON x.seq = e.record_seq
-             WHERE x.seq IS NULL OR e.hetu IS DISTINCT FROM x.hetu OR e.tietoryhma IS NULL
-                OR (x.error IS NULL AND x.hetu IS NULL))
-         + (SELECT count(*) FROM unnest(p_entries) e
-              LEFT JOIN unnest(p_entries) p ON p.seq = e.voimassa_of
-             WHERE e.voimassa_of IS NOT NULL
-               AND (p.seq IS NULL OR p.seq >= e.seq OR p.record_seq <> e.record_seq
-                    OR p.muutosattribuutti IS DISTINCT FROM 'POISTETTU' OR p.voimassa_of IS NOT NULL)),
-           ee.corrections
-      INTO v_n, v_corrections
-      FROM (SELECT count(*) - count(DISTINCT e.seq) + count(*) FILTER (WHERE e.seq IS NULL) AS bad,
-                   count(*) FILTER (WHERE e.tietoryhma = 'HENKILOTUNNUS_KORJAUS'
-                                      AND e.aktiivinen_hetu IS NOT NULL) AS corrections
-              FROM unnest(p_entries) e) ee;
+    -- would join the arrays by nested loops). A seq is its element's
+    -- position in the array, so array order is page order (one pass each).
+    SELECT (SELECT count(*) FILTER (WHERE x.seq IS DISTINCT FROM x.ordinality)
+              FROM unnest(p_records) WITH ORDINALITY x)
+         + e.bad, e.kids, e.corr, e.corr_null
+      INTO v_n, v_k, v_corr, v_corr_null
+      FROM (SELECT count(*) FILTER (WHERE e.seq IS DISTINCT FROM e.ordinality OR x.seq IS NULL
+                                      OR e.hetu IS DISTINCT FROM x.hetu OR e.tietoryhma IS NULL
+                                      OR (x.error IS NULL AND x.hetu IS NULL)) AS bad,
+                   count(*) FILTER (WHERE e.voimassa_of IS NOT NULL) AS kids,
+                   -- (flags for later steps, from the same pass)
+                   COALESCE(bool_or(e.tietoryhma = 'HENKILOTUNNUS_KORJAUS' AND e.aktiivinen_hetu <> e.hetu), false) AS corr,
+                   COALESCE(bool_or(e.tietoryhma = 'HENKILOTUNNUS_KORJAUS' AND e.aktiivinen_hetu IS NULL), false) AS corr_null
+              FROM unnest(p_entries) WITH ORDINALITY e
+              LEFT JOIN unnest(p_records) x ON x.seq = e.record_seq) e;
+    IF v_n = 0 AND v_k > 0 THEN
+        SELECT count(*) INTO v_n
+          FROM (SELECT e.* FROM unnest(p_entries) e WHERE e.voimassa_of IS NOT NULL) e
+          LEFT JOIN unnest(p_entries) p ON p.seq = e.voimassa_of
+         WHERE p.seq IS NULL OR p.seq >= e.seq OR p.record_seq <> e.record_seq
+            OR p.muutosattribuutti IS DISTINCT FROM 'POISTETTU' OR p.voimassa_of IS NOT NULL;
+    END IF;
     IF v_n > 0 THEN
         RAISE EXCEPTION 'vtj._merge_page: page arrays break the contract (seq, record_seq, hetu or voimassa_of)'
             USING ERRCODE = 'invalid_parameter_value';
@@ -467,16 +640,17 @@ BEGIN
     -- 3. Serialise with removals and adds on the register rows (vtj.subject,
     --    10_register.sql), in hetu order. A row a concurrent removal deleted
     --    is not returned: from here on, vtj.subject says who is registered.
-    SELECT array_agg(DISTINCT h) INTO v_hetus
-      FROM (SELECT x.hetu AS h FROM unnest(p_records) x WHERE x.hetu IS NOT NULL
-            UNION ALL SELECT n FROM unnest(p_not_found) n WHERE n IS NOT NULL) s;
-    PERFORM 1 FROM (SELECT s.hetu FROM vtj.subject s
-                     WHERE s.hetu = ANY (COALESCE(v_hetus, '{}'))
-                     ORDER BY s.hetu FOR KEY SHARE) l;
+    SELECT COALESCE(array_agg(l.hetu), '{}') INTO v_registered
+      FROM (SELECT s.hetu FROM vtj.subject s
+             WHERE s.hetu = ANY (ARRAY(SELECT x.hetu FROM unnest(p_records) x WHERE x.hetu IS NOT NULL
+                                       UNION ALL
+                                       SELECT n FROM unnest(p_not_found) n WHERE n IS NOT NULL))
+             ORDER BY s.hetu FOR KEY SHARE) l;
 
     -- 4. Hetu corrections, in page order (few: a loop over them). Applied to
     --    registered persons whether or not their base data is loaded or newer
     --    (the registrations must follow the person in any case).
+    IF v_corr THEN
     FOR v_mv IN
         SELECT DISTINCT ON (x.seq) x.seq AS rec_seq, x.hetu, e.seq AS entry_seq,
                e.aktiivinen_hetu, x.muutospv
@@ -488,7 +662,6 @@ BEGIN
            AND e.voimassa_of IS NULL
            AND e.aktiivinen_hetu IS NOT NULL
            AND e.aktiivinen_hetu <> x.hetu
-           AND v_corrections > 0
          ORDER BY x.seq, e.seq
     LOOP
         v_src := COALESCE(v_map_to[array_position(v_map_from, v_mv.hetu)], v_mv.hetu);
@@ -549,26 +722,35 @@ BEGIN
                          || ROW(v_dst, 'HENKILOTUNNUS_KORJAUS', 'LISATTY', v_mv.entry_seq)::vtj._feed;
         r.hetu_corrections := r.hetu_corrections + 1;
     END LOOP;
+    END IF;
 
     -- 5. Classify the records.
+    --    Registered: the register rows locked above, unless a correction of
+    --    this page moved registrations (then vtj.subject is read again).
     v_recs := ARRAY(
         SELECT ROW(x.seq, x.position, x.hetu, m.eff, x.muutospv, x.error,
-                   s.hetu IS NOT NULL,
+                   m.registered,
                    ps.base_loaded_at IS NULL,
                    CASE
                        WHEN x.error IS NOT NULL THEN 'malformed'
-                       WHEN s.hetu IS NULL THEN 'unregistered'
+                       WHEN NOT m.registered THEN 'unregistered'
                        WHEN v_base AND ps.base_key > p_to_key THEN 'superseded'
                        WHEN v_base AND row_number() OVER (PARTITION BY m.eff, x.error IS NULL
                                                               ORDER BY x.seq DESC) > 1 THEN 'superseded'
                        WHEN NOT v_base AND (ps.base_loaded_at IS NULL OR ps.base_key >= p_to_key)
                            THEN 'superseded'
                        ELSE 'apply'
-                   END)::vtj._rec
+                   END,
+                   ps.turvakielto, ps.turva_loppupv, ps.turva_loppupv_tarkkuus,
+                   ps.kuollut, ps.kuolinpv, ps.kuolinpv_tarkkuus)::vtj._rec
           FROM unnest(p_records) x
          CROSS JOIN LATERAL (SELECT COALESCE(v_map_to[array_position(v_map_from, x.hetu)], x.hetu)
-                                        COLLATE "C" AS eff) m
-          LEFT JOIN vtj.subject s ON s.hetu = m.eff
+                                        COLLATE "C" AS eff) m0
+         CROSS JOIN LATERAL (SELECT m0.eff,
+                                    CASE WHEN cardinality(v_map_from) = 0 THEN m0.eff = ANY (v_registered)
+                                         ELSE EXISTS (SELECT 1 FROM vtj.subject s WHERE s.hetu = m0.eff) END
+                                        AS registered
+                              OFFSET 0) m   -- (evaluated once per record, not once per use)
           LEFT JOIN vtj.person_state ps ON ps.hetu = m.eff
          ORDER BY x.seq);
 
@@ -576,8 +758,12 @@ BEGIN
            count(DISTINCT x.eff) FILTER (WHERE x.status = 'apply'),
            count(*) FILTER (WHERE x.status = 'unregistered'),
            count(*) FILTER (WHERE x.status = 'superseded'),
-           count(*) FILTER (WHERE x.status = 'malformed')
-      INTO r.records, r.persons, r.unregistered, r.superseded, r.malformed
+           count(*) FILTER (WHERE x.status = 'malformed'),
+           COALESCE(array_agg(x.seq) FILTER (WHERE x.status = 'apply'), '{}'),
+           COALESCE(array_agg(x.seq) FILTER (WHERE x.status = 'apply' AND x.first_load), '{}'),
+           COALESCE(bool_or(NOT x.first_load) FILTER (WHERE x.status = 'apply'), false)
+      INTO r.records, r.persons, r.unregistered, r.superseded, r.malformed,
+           v_apply_seqs, v_first_seqs, v_reloads
       FROM unnest(v_recs) x;
 
     -- 6. Turvakielto over the page, per person (product.md §6): the state at
@@ -603,10 +789,10 @@ BEGIN
                           OR COALESCE(e.muutosattribuutti, '') NOT IN ('POISTETTU', 'KORJATTAVA')
                         THEN e.turva_loppupv_tarkkuus END AS turva_loppupv_tarkkuus,
                    COALESCE(e.muutosattribuutti, CASE WHEN e.voimassa_of IS NOT NULL THEN 'POISTETTU' END) AS attr
-              FROM unnest(v_recs) x
-              JOIN unnest(p_entries) e ON e.record_seq = x.seq
-             WHERE x.status = 'apply'
-               AND (COALESCE(e.censored, false) OR e.tietoryhma = 'TURVAKIELTO')
+              FROM unnest(p_entries) e
+              JOIN unnest(v_recs) x ON x.seq = e.record_seq
+             WHERE (COALESCE(e.censored, false) OR e.tietoryhma = 'TURVAKIELTO')
+               AND e.record_seq = ANY (v_apply_seqs)
         ), agg AS (
             SELECT ev.hetu,
                    (array_agg(ev.val ORDER BY ev.seq DESC) FILTER (WHERE ev.val IS NOT NULL))[1] AS last_val,
@@ -618,19 +804,22 @@ BEGIN
                    (array_agg(ev.attr ORDER BY ev.seq DESC) FILTER (WHERE ev.is_tk AND ev.val IS NOT NULL))[1] AS attr
               FROM ev GROUP BY ev.hetu
         ), p AS (
-            SELECT DISTINCT x.eff AS hetu FROM unnest(v_recs) x WHERE x.status = 'apply'
+            -- persons with an event, or with a prohibition stored (every
+            -- other person: no prohibition before, during or after the page)
+            SELECT DISTINCT x.eff AS hetu, x.ps_tk, x.ps_tk_loppupv, x.ps_tk_loppupv_t
+              FROM unnest(v_recs) x
+             WHERE x.status = 'apply' AND (x.ps_tk OR x.eff IN (SELECT agg.hetu FROM agg))
         )
-        SELECT ROW(p.hetu, COALESCE(ps.turvakielto, false), f.final, COALESCE(a.any_true, false),
+        SELECT ROW(p.hetu, COALESCE(p.ps_tk, false), f.final, COALESCE(a.any_true, false),
                    CASE WHEN f.final THEN 2147483647 ELSE COALESCE(a.last_true_seq, 0) END,
                    COALESCE(a.tk_seen, false),
-                   CASE WHEN v_base OR a.tk_seen THEN a.loppupv ELSE ps.turva_loppupv END,
-                   CASE WHEN v_base OR a.tk_seen THEN a.loppupv_t ELSE ps.turva_loppupv_tarkkuus END,
+                   CASE WHEN v_base OR a.tk_seen THEN a.loppupv ELSE p.ps_tk_loppupv END,
+                   CASE WHEN v_base OR a.tk_seen THEN a.loppupv_t ELSE p.ps_tk_loppupv_t END,
                    a.attr)::vtj._tk
           FROM p
           LEFT JOIN agg a ON a.hetu = p.hetu
-          LEFT JOIN vtj.person_state ps ON ps.hetu = p.hetu
          CROSS JOIN LATERAL (SELECT CASE WHEN v_base THEN COALESCE(a.any_true, false)
-                                         ELSE COALESCE(a.last_val, ps.turvakielto, false) END AS final) f
+                                         ELSE COALESCE(a.last_val, p.ps_tk, false) END AS final) f
          ORDER BY p.hetu);
 
     -- 7. Erase every stored trace of the censored groups of a person whose
@@ -638,31 +827,47 @@ BEGIN
     --    and ended entries, journal rows and feed rows naming those groups,
     --    under the person's hetu and under its corrected predecessors.
     IF EXISTS (SELECT 1 FROM unnest(v_tk) t WHERE t.any_true OR t.final) THEN
+        -- (one statement: a protected person is on almost every page)
         WITH RECURSIVE h(hetu) AS (
             SELECT t.hetu FROM unnest(v_tk) t WHERE t.any_true OR t.final
             UNION
             SELECT c.vanha_hetu FROM vtj.hetu_correction c JOIN h ON c.uusi_hetu = h.hetu
+        ), er AS (
+            SELECT array_agg(h.hetu) AS hs FROM h
+        ), pe AS (
+            DELETE FROM vtj.person_entry e
+             WHERE e.hetu = ANY ((SELECT er.hs FROM er)::text[]) AND e.tietoryhma = ANY (v_censored)
+        ), jd AS (
+            DELETE FROM vtj.journal j
+             WHERE j.hetu = ANY ((SELECT er.hs FROM er)::text[]) AND j.tietoryhma = ANY (v_censored)
+        ), ju AS (
+            -- (base rows: no tietoryhma, so never the rows jd deletes)
+            UPDATE vtj.journal j
+               SET groups = ARRAY(SELECT g FROM unnest(j.groups) g WHERE g <> ALL (v_censored))
+             WHERE j.hetu = ANY ((SELECT er.hs FROM er)::text[]) AND j.kind = 'base' AND j.groups && v_censored
+        ), cf AS (
+            DELETE FROM vtj.change_feed c
+             WHERE c.hetu = ANY ((SELECT er.hs FROM er)::text[]) AND c.tietoryhma = ANY (v_censored)
         )
-        SELECT array_agg(h.hetu) INTO v_erase FROM h;
-        DELETE FROM vtj.person_entry e
-         WHERE e.hetu = ANY (v_erase) AND e.tietoryhma = ANY (v_censored);
-        DELETE FROM vtj.journal j
-         WHERE j.hetu = ANY (v_erase) AND j.tietoryhma = ANY (v_censored);
-        UPDATE vtj.journal j
-           SET groups = ARRAY(SELECT g FROM unnest(j.groups) g WHERE g <> ALL (v_censored))
-         WHERE j.hetu = ANY (v_erase) AND j.kind = 'base' AND j.groups && v_censored;
-        DELETE FROM vtj.change_feed c
-         WHERE c.hetu = ANY (v_erase) AND c.tietoryhma = ANY (v_censored);
+        SELECT er.hs INTO v_erase FROM er;
     END IF;
 
     -- 8. The entries of the list-shaped groups to apply, normalised per group
     --    (a field a group does not carry is dropped), censored groups dropped
     --    up to the person's cutoff; each numbered within its (hetu, group)
     --    stream (an element of voimassaolevatTiedot rides with its POISTETTU).
+    --    (The value is built from the scan's columns: a whole entry carried
+    --    through the CTE would be taken apart again for every field.)
+    --    Base kinds: only for reloads (a first load inserts straight from
+    --    p_entries, 9b).
+    IF NOT v_base OR v_reloads THEN
     v_ops := ARRAY(
         WITH e AS (
-            SELECT e, e.seq, e.record_seq, e.tietoryhma, e.muutosattribuutti, e.voimassa_of,
-                   e.voimassa_present, COALESCE(e.censored, false) AS stub, x.eff
+            SELECT e.seq, e.record_seq, e.tietoryhma, e.muutosattribuutti, e.voimassa_of,
+                   e.voimassa_present, COALESCE(e.censored, false) AS stub, x.eff,
+                   CASE WHEN NOT COALESCE(e.censored, false) THEN vtj._in_value(e) END AS v,
+                   CASE WHEN NOT COALESCE(e.censored, false) THEN vtj._in_loppupv(e) END AS loppupv,
+                   CASE WHEN NOT COALESCE(e.censored, false) THEN vtj._in_loppupv_t(e) END AS loppupv_t
               FROM unnest(v_recs) x
               JOIN unnest(p_entries) e ON e.record_seq = x.seq
               LEFT JOIN unnest(v_tk) t ON t.hetu = x.eff
@@ -682,33 +887,32 @@ BEGIN
                    COALESCE(pe.tietoryhma, e.tietoryhma),
                    CASE WHEN v_base THEN NULL ELSE e.muutosattribuutti END,
                    e.voimassa_of, COALESCE(e.voimassa_present, false), e.stub,
-                   tp.rnk,
-                   CASE WHEN NOT e.stub THEN vtj._in_value(e.e) END,
-                   CASE WHEN NOT e.stub THEN vtj._in_loppupv(e.e) END,
-                   CASE WHEN NOT e.stub THEN vtj._in_loppupv_t(e.e) END
+                   tp.rnk, e.v, e.loppupv, e.loppupv_t
                )::vtj._op
           FROM e
           LEFT JOIN e AS pe ON pe.seq = e.voimassa_of
           JOIN top AS tp ON tp.seq = COALESCE(e.voimassa_of, e.seq)
          ORDER BY e.seq);
+    ELSE
+        v_ops := '{}';
+    END IF;
 
-    -- entries dropped as censored (stubs of censored groups included)
-    SELECT count(*) INTO r.censored
-      FROM unnest(v_recs) x
-      JOIN unnest(p_entries) e ON e.record_seq = x.seq
-      JOIN unnest(v_tk) t ON t.hetu = x.eff
-     WHERE x.status = 'apply' AND e.tietoryhma = ANY (v_censored) AND e.seq <= t.cutoff;
+    -- Counts in one pass over the applied entries: entries dropped as
+    -- censored (stubs of censored groups included), unknown groups, and
+    -- whether a correction lacks its active hetu (counted below).
+    SELECT count(*) FILTER (WHERE e.tietoryhma = ANY (v_censored) AND e.seq <= COALESCE(t.cutoff, 0)),
+           count(*) FILTER (WHERE e.voimassa_of IS NULL
+               AND e.tietoryhma NOT IN ('HENKILOTUNNUS_KORJAUS', 'HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI',
+                   'ASIOINTIKIELI', 'KUOLINPAIVA', 'TURVAKIELTO', 'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
+                   'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
+                   'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
+                   'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA'))
+      INTO r.censored, r.unknown_groups
+      FROM unnest(p_entries) e
+      LEFT JOIN unnest(v_tk) t ON t.hetu = COALESCE(v_map_to[array_position(v_map_from, e.hetu)], e.hetu)
+     WHERE e.record_seq = ANY (v_apply_seqs);
 
-    SELECT count(*) INTO r.unknown_groups
-      FROM unnest(v_recs) x
-      JOIN unnest(p_entries) e ON e.record_seq = x.seq
-     WHERE x.status = 'apply' AND e.voimassa_of IS NULL
-       AND e.tietoryhma NOT IN ('HENKILOTUNNUS_KORJAUS', 'HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI',
-           'ASIOINTIKIELI', 'KUOLINPAIVA', 'TURVAKIELTO', 'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
-           'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
-           'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
-           'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA');
-
+    IF v_corr_null THEN
     SELECT count(DISTINCT x.seq) INTO r.hetu_errors
       FROM unnest(v_recs) x
       JOIN unnest(p_entries) e ON e.record_seq = x.seq
@@ -718,10 +922,13 @@ BEGIN
        AND NOT EXISTS (SELECT 1 FROM unnest(p_entries) o
                         WHERE o.record_seq = x.seq AND o.tietoryhma = 'HENKILOTUNNUS_KORJAUS'
                           AND o.aktiivinen_hetu IS NOT NULL);
+    END IF;
 
     IF v_base THEN
         -- 9b. Base data replaces the person's stored state. A reloaded person
         --     whose stored entries equal the delivered ones is left alone.
+        v_changed := '{}';
+        IF v_reloads THEN
         SELECT COALESCE(array_agg(DISTINCT d.hetu), '{}') INTO v_changed
           FROM ((SELECT e.hetu, e.tietoryhma, vtj._ev(e) AS v, e.loppupv, e.loppupv_tarkkuus::text AS lt
                    FROM vtj.person_entry e
@@ -759,27 +966,19 @@ BEGIN
              WHERE NOT o.stub
              ORDER BY o.seq;
         END IF;
-        -- a first load: straight from the page (the bulk of a base load)
-        INSERT INTO vtj.person_entry (hetu, tietoryhma,
-            etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
-            kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
-            katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
-            postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
-            postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
-            valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
-        SELECT x.eff, e.tietoryhma, (vtj._in_value(e)).*, vtj._in_loppupv(e), vtj._in_loppupv_t(e)
-          FROM unnest(v_recs) x
-          JOIN unnest(p_entries) e ON e.record_seq = x.seq
-          JOIN unnest(v_tk) t ON t.hetu = x.eff
-         WHERE x.status = 'apply' AND x.first_load
-           AND NOT COALESCE(e.censored, false)
-           AND e.tietoryhma IN ('HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI', 'ASIOINTIKIELI',
-               'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
-               'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
-               'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
-               'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA')
-           AND NOT (e.tietoryhma = ANY (v_censored) AND e.seq <= t.cutoff)
-         ORDER BY e.seq;
+        END IF;
+        -- a first load: straight from the page (the bulk of a base load),
+        -- in page order; the censored groups of a person protected at the
+        -- end of the page are dropped (for base data protected at the end =
+        -- at some moment, so the cutoff is all or nothing)
+        IF cardinality(v_first_seqs) > 0 THEN
+            PERFORM vtj._insert_first_loads(p_entries,
+                ARRAY(SELECT CASE WHEN x.status = 'apply' AND x.first_load
+                                  THEN CASE WHEN t.cutoff > 0 THEN 2 ELSE 1 END ELSE 0 END
+                        FROM unnest(v_recs) x LEFT JOIN unnest(v_tk) t ON t.hetu = x.eff
+                       ORDER BY x.seq),
+                v_censored, v_map_from, v_map_to);
+        END IF;
 
         -- person state, journal (one row per person: the groups delivered)
         -- and feed (PERUSTIEDOT on a first load or when entries or death
@@ -791,36 +990,43 @@ BEGIN
               FROM unnest(p_entries) e
              WHERE e.tietoryhma = 'KUOLINPAIVA' AND NOT COALESCE(e.censored, false)
              ORDER BY e.record_seq, e.seq DESC
-        ), g AS (     -- the names of the groups the record delivered
-            SELECT e.record_seq, array_agg(DISTINCT e.tietoryhma COLLATE "C") AS all_groups,
-                   array_agg(DISTINCT e.tietoryhma COLLATE "C")
-                       FILTER (WHERE e.tietoryhma <> ALL (v_censored)) AS open_groups
-              FROM unnest(p_entries) e
-             GROUP BY e.record_seq
+        ), g AS (     -- the names of the groups the record delivered, sorted
+            -- (one sort of the page, not one per record as array_agg(DISTINCT) does)
+            SELECT u.record_seq, array_agg(u.tietoryhma) AS all_groups
+              FROM (SELECT DISTINCT e.record_seq, e.tietoryhma COLLATE "C" AS tietoryhma
+                      FROM unnest(p_entries) e
+                     WHERE e.record_seq = ANY (v_apply_seqs)
+                     ORDER BY 1, 2) u
+             GROUP BY u.record_seq
         ), p AS (
-            SELECT x.seq, x.position, x.eff AS hetu, x.first_load, t.final AS tk, t.loppupv AS tk_loppupv,
-                   t.loppupv_t AS tk_loppupv_t,
+            -- (no prohibition event and none stored: not in v_tk, not protected)
+            SELECT x.seq, x.position, x.eff AS hetu, x.first_load, COALESCE(t.final, false) AS tk,
+                   t.loppupv AS tk_loppupv, t.loppupv_t AS tk_loppupv_t,
                    COALESCE(d.kuollut, false) AS kuollut,
                    CASE WHEN COALESCE(d.kuollut, false) THEN d.kuolinpv END AS kuolinpv,
                    CASE WHEN COALESCE(d.kuollut, false) AND d.kuolinpv IS NOT NULL THEN d.kuolinpv_tarkkuus END AS kuolinpv_t,
                    c.h IS NOT NULL AS entries_changed,
-                   COALESCE(CASE WHEN t.final THEN g.open_groups ELSE g.all_groups END, '{}') AS groups
+                   COALESCE(CASE WHEN t.final
+                                 THEN ARRAY(SELECT n FROM unnest(g.all_groups) n WHERE n <> ALL (v_censored))
+                                 ELSE g.all_groups END, '{}') AS groups,
+                   x.ps_kuollut, x.ps_kuolinpv, x.ps_kuolinpv_t, x.ps_tk, x.ps_tk_loppupv, x.ps_tk_loppupv_t
               FROM unnest(v_recs) x
-              JOIN unnest(v_tk) t ON t.hetu = x.eff
+              LEFT JOIN unnest(v_tk) t ON t.hetu = x.eff
               LEFT JOIN unnest(v_changed) c(h) ON c.h = x.eff
               LEFT JOIN d ON d.record_seq = x.seq
               LEFT JOIN g ON g.record_seq = x.seq
              WHERE x.status = 'apply'
         ), cmp AS (
+            -- (the stored values were read when the records were classified)
             SELECT p.*,
                    p.first_load
                    OR p.entries_changed
                    OR (p.kuollut, p.kuolinpv, p.kuolinpv_t)
-                      IS DISTINCT FROM (ps.kuollut, ps.kuolinpv, ps.kuolinpv_tarkkuus::text) AS perus_row,
+                      IS DISTINCT FROM (p.ps_kuollut, p.ps_kuolinpv, p.ps_kuolinpv_t::text) AS perus_row,
                    NOT p.first_load
                    AND (p.tk, p.tk_loppupv, p.tk_loppupv_t)
-                       IS DISTINCT FROM (ps.turvakielto, ps.turva_loppupv, ps.turva_loppupv_tarkkuus::text) AS tk_row
-              FROM p LEFT JOIN vtj.person_state ps ON ps.hetu = p.hetu
+                       IS DISTINCT FROM (p.ps_tk, p.ps_tk_loppupv, p.ps_tk_loppupv_t::text) AS tk_row
+              FROM p
         ), up AS (
             INSERT INTO vtj.person_state AS ps
                    (hetu, base_loaded_at, base_key, base_run_id, turvakielto, turva_loppupv,
@@ -857,21 +1063,30 @@ BEGIN
         SELECT count(*) INTO r.feed_rows FROM fd;
 
         -- corrections carried out while base-loading write their feed rows too
-        INSERT INTO vtj.change_feed (hetu, tietoryhma, muutosattribuutti, run_id)
-        SELECT f.hetu, f.grp, f.attr, p_run_id FROM unnest(v_feed) WITH ORDINALITY AS f ORDER BY f.ordinality;
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        r.feed_rows := r.feed_rows + v_n;
+        IF cardinality(v_feed) > 0 THEN
+            INSERT INTO vtj.change_feed (hetu, tietoryhma, muutosattribuutti, run_id)
+            SELECT f.hetu, f.grp, f.attr, p_run_id FROM unnest(v_feed) WITH ORDINALITY AS f ORDER BY f.ordinality;
+            GET DIAGNOSTICS v_n = ROW_COUNT;
+            r.feed_rows := r.feed_rows + v_n;
+        END IF;
     ELSE
         -- 9c. Change records: rounds (see the header). The entries of round k
         --     are slices of arrays sorted by round, so that every scan of the
         --     page has an exact row count when the statement is planned.
         v_tops := ARRAY(SELECT o FROM unnest(v_ops) o WHERE o.parent IS NULL ORDER BY o.rnk, o.seq);
         v_kids := ARRAY(SELECT o FROM unnest(v_ops) o WHERE o.parent IS NOT NULL ORDER BY o.rnk, o.seq);
-        SELECT COALESCE(max(o.rnk), 0) INTO v_max_rank FROM unnest(v_tops) o;
-        SELECT COALESCE(array_agg((SELECT count(*) FROM unnest(v_tops) o WHERE o.rnk = g.rk)::integer ORDER BY g.rk), '{}'),
-               COALESCE(array_agg((SELECT count(*) FROM unnest(v_kids) o WHERE o.rnk = g.rk)::integer ORDER BY g.rk), '{}')
+        SELECT COALESCE(array_agg(o.seq), '{}'), COALESCE(array_agg(o.rec_seq), '{}'),
+               COALESCE(array_agg(o.hetu), '{}'), COALESCE(array_agg(o.grp), '{}'),
+               COALESCE(array_agg(o.attr), '{}'), COALESCE(array_agg(o.stub), '{}'),
+               COALESCE(array_agg(o.vpresent), '{}'), COALESCE(array_agg(o.rnk), '{}'), COALESCE(max(o.rnk), 0)
+          INTO v_t_seq, v_t_rec, v_t_hetu, v_t_grp, v_t_attr, v_t_stub, v_t_vpres, v_t_rnk, v_max_rank
+          FROM unnest(v_tops) o;
+        SELECT COALESCE(array_agg(COALESCE(t.n, 0) ORDER BY g.rk), '{}'),
+               COALESCE(array_agg(COALESCE(k.n, 0) ORDER BY g.rk), '{}')
           INTO v_top_n, v_kid_n
-          FROM generate_series(1, v_max_rank) g(rk);
+          FROM generate_series(1, v_max_rank) g(rk)
+          LEFT JOIN (SELECT o.rk, count(*)::integer AS n FROM unnest(v_t_rnk) o(rk) GROUP BY o.rk) t ON t.rk = g.rk
+          LEFT JOIN (SELECT o.rnk AS rk, count(*)::integer AS n FROM unnest(v_kids) o GROUP BY o.rnk) k ON k.rk = g.rk;
 
         -- Streams whose entries can cancel each other out: a removal (or a
         -- stub) with an addition or change, two changes (one may undo the
@@ -886,7 +1101,8 @@ BEGIN
                        (SELECT count(*)::text || ':' || COALESCE(sum(hash_record_extended(
                                    ROW(vtj._ev(e), e.loppupv, e.loppupv_tarkkuus::text), 0)::numeric), 0)::text
                           FROM vtj.person_entry e WHERE e.hetu = s.hetu AND e.tietoryhma = s.grp))::vtj._stream
-              FROM (SELECT o.hetu, o.grp FROM unnest(v_tops) o
+              FROM (SELECT o.hetu, o.grp
+                      FROM unnest(v_t_hetu, v_t_grp, v_t_attr, v_t_stub, v_t_vpres) o(hetu, grp, attr, stub, vpresent)
                      GROUP BY o.hetu, o.grp
                     HAVING (bool_or(o.stub OR o.attr IN ('POISTETTU', 'KORJATTAVA'))
                             AND bool_or(NOT o.stub AND o.attr IN ('LISATTY', 'MUUTETTU', 'KORJATTU')))
@@ -895,109 +1111,14 @@ BEGIN
 
         v_a := 1;
         v_b := 1;
-        -- A round joins a few hundred to a few thousand entries with the
-        -- stored entries of their streams: index probes per entry. The
-        -- planner's guess of how many entries pass a round's filters is far
-        -- off (it sees only the array's length), and with it a merge or hash
-        -- join that reads all of vtj.person_entry in every round.
-        PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
         FOR v_k IN 1 .. v_max_rank LOOP
-            WITH op AS (
-                -- the k-th entry of every stream, with the stored entry a
-                -- MUUTETTU/KORJATTU/POISTETTU/KORJATTAVA refers to: all fields
-                -- but loppupv equal, else the same alkupv (value and
-                -- precision); the first such (a current one first, then the
-                -- oldest)
-                SELECT o.*,
-                       CASE WHEN o.attr IN ('MUUTETTU', 'KORJATTU', 'POISTETTU', 'KORJATTAVA') AND NOT o.stub THEN
-                           (SELECT e.id
-                              FROM vtj.person_entry e
-                             WHERE e.hetu = o.hetu AND e.tietoryhma = o.grp
-                               AND (vtj._ev(e) = o.v
-                                    OR (e.alkupv IS NOT DISTINCT FROM (o.v).alkupv
-                                        AND e.alkupv_tarkkuus::text IS NOT DISTINCT FROM (o.v).alkupv_tarkkuus))
-                             ORDER BY vtj._ev(e) = o.v DESC, e.loppupv IS NULL DESC, e.id
-                             LIMIT 1)
-                       END AS mid
-                  FROM unnest(v_tops[v_a : v_a + v_top_n[v_k] - 1]) o
-            ), kid AS (
-                SELECT k.* FROM unnest(v_kids[v_b : v_b + v_kid_n[v_k] - 1]) k
-            ), del AS (
-                -- POISTETTU/KORJATTAVA: the matched entry; a censored stub: the
-                -- whole group; POISTETTU with voimassaolevatTiedot: also every
-                -- other entry still valid today that is not among them
-                DELETE FROM vtj.person_entry e
-                 USING op
-                 WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
-                   AND (op.stub
-                        OR (op.attr IN ('POISTETTU', 'KORJATTAVA') AND e.id = op.mid)
-                        OR (op.attr = 'POISTETTU' AND op.vpresent
-                            AND e.id IS DISTINCT FROM op.mid
-                            AND (e.loppupv IS NULL OR e.loppupv >= v_today)
-                            AND NOT EXISTS (SELECT 1 FROM kid
-                                             WHERE kid.parent = op.seq AND vtj._ev(e) = kid.v
-                                               AND e.loppupv IS NOT DISTINCT FROM kid.loppupv
-                                               AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM kid.loppupv_t)))
-                RETURNING op.seq
-            ), upd AS (
-                -- MUUTETTU/KORJATTU: the matched entry takes the delivered values
-                UPDATE vtj.person_entry e
-                   SET (etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
-                        kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
-                        katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
-                        postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
-                        postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
-                        valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
-                     = ROW((op.v).*, op.loppupv, op.loppupv_t)
-                  FROM op
-                 WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp AND e.id = op.mid
-                   AND op.attr IN ('MUUTETTU', 'KORJATTU')
-                   AND NOT (vtj._ev(e) = op.v
-                            AND e.loppupv IS NOT DISTINCT FROM op.loppupv
-                            AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM op.loppupv_t)
-                RETURNING op.seq
-            ), ad AS (
-                -- LISATTY (unless the very same entry is stored), an unmatched
-                -- MUUTETTU/KORJATTU, and the voimassaolevatTiedot not stored
-                SELECT op.seq AS op_seq, op.hetu, op.grp, op.v, op.loppupv, op.loppupv_t, op.seq AS ord
-                  FROM op
-                 WHERE NOT op.stub
-                   AND ((op.attr = 'LISATTY'
-                         -- the same entry already stored (ended or not):
-                         -- a replayed page must not store it twice
-                         AND NOT EXISTS (SELECT 1 FROM vtj.person_entry e
-                                          WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
-                                            AND vtj._ev(e) = op.v))
-                        OR (op.attr IN ('MUUTETTU', 'KORJATTU') AND op.mid IS NULL))
-                UNION ALL
-                SELECT op.seq, op.hetu, op.grp, kid.v, kid.loppupv, kid.loppupv_t, kid.seq
-                  FROM kid JOIN op ON op.seq = kid.parent
-                 WHERE op.attr = 'POISTETTU' AND op.vpresent AND NOT op.stub AND NOT kid.stub
-                   AND NOT EXISTS (SELECT 1 FROM vtj.person_entry e
-                                    WHERE e.hetu = op.hetu AND e.tietoryhma = op.grp
-                                      AND e.id IS DISTINCT FROM op.mid
-                                      AND vtj._ev(e) = kid.v
-                                      AND e.loppupv IS NOT DISTINCT FROM kid.loppupv
-                                      AND e.loppupv_tarkkuus::text IS NOT DISTINCT FROM kid.loppupv_t)
-            ), ins AS (
-                INSERT INTO vtj.person_entry (hetu, tietoryhma,
-                    etunimi, sukunimi, etunimi_utf8, sukunimi_utf8, nimilaji, nimi, nimi_utf8,
-                    kielikoodi, kielikoodi_iso6392, kielinimi, kuntakoodi,
-                    katunimi_fi, katunimi_sv, katunumero, huoneistokirjain, huoneistonumero, jakokirjain,
-                    postinumero, postitoimipaikka_fi, postitoimipaikka_sv, rakennustunnus, osoitenumero,
-                    postiosoite_fi, postiosoite_sv, postiosoite_lisarivi, lahiosoite, paikkakunta,
-                    valtiokoodi, valtionimi, tiedot, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
-                SELECT a.hetu, a.grp, (a.v).*, a.loppupv, a.loppupv_t FROM ad a ORDER BY a.ord
-            )
-            SELECT v_changed_seqs || COALESCE((SELECT array_agg(DISTINCT c.seq)
-                                                  FROM (SELECT del.seq FROM del UNION ALL SELECT upd.seq FROM upd
-                                                        UNION ALL SELECT ad.op_seq FROM ad) c), '{}'),
-                   v_matched_seqs || COALESCE((SELECT array_agg(op.seq) FROM op WHERE op.mid IS NOT NULL), '{}')
-              INTO v_changed_seqs, v_matched_seqs;
+            SELECT v_changed_seqs || rr.changed, v_matched_seqs || rr.matched
+              INTO v_changed_seqs, v_matched_seqs
+              FROM vtj._merge_round(v_tops[v_a : v_a + v_top_n[v_k] - 1],
+                                    v_kids[v_b : v_b + v_kid_n[v_k] - 1], v_today) rr;
             v_a := v_a + v_top_n[v_k];
             v_b := v_b + v_kid_n[v_k];
         END LOOP;
-        PERFORM set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true);
 
         -- streams whose content the page left as it was
         v_unchanged_streams := ARRAY(
@@ -1015,9 +1136,8 @@ BEGIN
               FROM (SELECT o.*, bool_or(o.attr = 'KORJATTAVA')
                                     OVER (PARTITION BY o.rec_seq, o.grp ORDER BY o.seq
                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS after_korjattava
-                      FROM unnest(v_tops) o) o
-              LEFT JOIN unnest(v_matched_seqs) m(seq) ON m.seq = o.seq
-             WHERE m.seq IS NULL AND NOT o.stub
+                      FROM unnest(v_t_seq, v_t_rec, v_t_grp, v_t_attr, v_t_stub) o(seq, rec_seq, grp, attr, stub)) o
+             WHERE NOT o.seq = ANY (v_matched_seqs) AND NOT o.stub
                AND o.attr IN ('MUUTETTU', 'KORJATTU', 'POISTETTU', 'KORJATTAVA')
                AND NOT (o.attr = 'KORJATTU' AND COALESCE(o.after_korjattava, false)));
         r.unmatched := cardinality(v_unmatched);
@@ -1075,10 +1195,9 @@ BEGIN
             SELECT f.hetu, f.grp, f.attr, p_run_id
               FROM (SELECT DISTINCT ON (a.hetu, a.grp, a.attr) a.*
                       FROM (SELECT o.hetu, o.grp, o.attr, o.seq
-                              FROM unnest(v_tops) o
-                              JOIN (SELECT DISTINCT c FROM unnest(v_changed_seqs) c) c(seq) ON c.seq = o.seq
+                              FROM unnest(v_t_seq, v_t_hetu, v_t_grp, v_t_attr) o(seq, hetu, grp, attr)
                               LEFT JOIN unnest(v_unchanged_streams) u ON u.hetu = o.hetu AND u.grp = o.grp
-                             WHERE u.hetu IS NULL
+                             WHERE o.seq = ANY (v_changed_seqs) AND u.hetu IS NULL
                             UNION ALL
                             SELECT f.hetu, f.grp, f.attr, f.seq FROM unnest(v_feed) f) a
                      ORDER BY a.hetu, a.grp, a.attr, a.seq) f
@@ -1109,16 +1228,10 @@ BEGIN
                             ELSE 'unchanged' END
                    WHEN e.voimassa_of IS NOT NULL THEN 'voimassa'
                    WHEN e.muutosattribuutti = 'LISATIETO' THEN 'context'
-                   WHEN u.seq IS NOT NULL
+                   WHEN e.seq = ANY (v_unmatched)
                         AND e.muutosattribuutti IN ('POISTETTU', 'KORJATTAVA') THEN 'unmatched'
-                   WHEN u.seq IS NOT NULL THEN 'stored_as_new'
-                   -- (an entry of a list-shaped group reaching this point was an op of the rounds)
-                   WHEN c.seq IS NULL
-                        AND e.tietoryhma IN ('HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI', 'ASIOINTIKIELI',
-                            'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
-                            'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
-                            'VAKINAINEN_ULKOMAINEN_OSOITE', 'TILAPAINEN_ULKOMAINEN_OSOITE', 'ULKOMAINEN_POSTIOSOITE',
-                            'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE', 'KOTIKUNTA') THEN 'unchanged'
+                   WHEN e.seq = ANY (v_unmatched) THEN 'stored_as_new'
+                   WHEN e.seq = ANY (v_t_seq) AND NOT e.seq = ANY (v_changed_seqs) THEN 'unchanged'
                    WHEN e.tietoryhma IN ('HENKILOTUNNUS_KORJAUS', 'HENKILON_NIMI', 'NIMENMUUTOS', 'AIDINKIELI',
                        'ASIOINTIKIELI', 'KUOLINPAIVA', 'TURVAKIELTO', 'EDUNVALVONTA', 'EDUNVALVONTAVALTUUTUS',
                        'VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE', 'KOTIMAINEN_POSTIOSOITE',
@@ -1134,8 +1247,6 @@ BEGIN
           FROM unnest(v_recs) x
           JOIN unnest(p_entries) e ON e.record_seq = x.seq
           LEFT JOIN unnest(v_tk) t ON t.hetu = x.eff
-          LEFT JOIN (SELECT DISTINCT c FROM unnest(v_changed_seqs) c) c(seq) ON c.seq = e.seq
-          LEFT JOIN unnest(v_unmatched) u(seq) ON u.seq = e.seq
          WHERE (x.status = 'apply'
                 OR (x.seq = ANY (v_moved_recs) AND e.tietoryhma = 'HENKILOTUNNUS_KORJAUS'))
            AND NOT (e.tietoryhma = ANY (v_censored) AND e.seq <= COALESCE(t.cutoff, 0))
@@ -1155,6 +1266,7 @@ BEGIN
 
     -- 11. Malformed records: journalled by position and reason (the hetu
     --     only when registered), the person marked stale.
+    IF r.malformed > 0 THEN
     INSERT INTO vtj.journal (run_id, kind, hetu, position, error)
     SELECT p_run_id, 'malformed', CASE WHEN x.registered THEN x.eff END, x.position, x.error
       FROM unnest(v_recs) x WHERE x.status = 'malformed' ORDER BY x.seq;
@@ -1164,6 +1276,7 @@ BEGIN
     ON CONFLICT (hetu) DO UPDATE
        SET stale = true, stale_reason = COALESCE(ps.stale_reason, 'malformed'),
            stale_since = COALESCE(ps.stale_since, now());
+    END IF;
 
     -- 12. Not found by /perustiedot: asked again after 1 hour, 1 day, then
     --     weekly. A repeated batch inside the retry window counts nothing.
@@ -1208,8 +1321,10 @@ BEGIN
     END IF;
 
     -- only those still waiting for their re-fetch
-    r.refetch := ARRAY(SELECT DISTINCT u FROM unnest(r.refetch) u
-                         JOIN vtj.person_state ps ON ps.hetu = u AND ps.stale ORDER BY u);
+    IF cardinality(r.refetch) > 0 THEN
+        r.refetch := ARRAY(SELECT DISTINCT u FROM unnest(r.refetch) u
+                             JOIN vtj.person_state ps ON ps.hetu = u AND ps.stale ORDER BY u);
+    END IF;
     RETURN r;
 END
 $$;

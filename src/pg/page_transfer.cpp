@@ -20,10 +20,10 @@ extern "C" {
 
 #include <algorithm>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace pgvtj {
@@ -42,11 +42,19 @@ struct CompositeType {
     Oid array_oid = InvalidOid;
     TupleDesc desc = nullptr;                  // in TopMemoryContext
     std::map<std::string, int> column;         // name -> 0-based attribute index
+    // Callers name columns with string literals: their addresses are stable,
+    // so each name is looked up by string once and then by address (this
+    // runs for every field of every entry of a page).
+    mutable std::unordered_map<const char*, int> by_address;
 
     int at(const char* name) const {
+        auto hit = by_address.find(name);
+        if (hit != by_address.end())
+            return hit->second;
         auto it = column.find(name);
         if (it == column.end())
             throw std::logic_error(std::string("vtj composite type lacks column ") + name);
+        by_address.emplace(name, it->second);
         return it->second;
     }
 };
@@ -93,8 +101,9 @@ const Types& types() {
     return cached;
 }
 
-// Fills one composite value. Text values point into C++ strings that outlive
-// form(); the PostgreSQL datums are made in one guarded step.
+// Fills one composite value. Text values point into C++ strings (or static
+// literals) that outlive form(); the PostgreSQL datums are made in one
+// guarded step. No allocation per field.
 class RowBuilder {
 public:
     explicit RowBuilder(const CompositeType& type) : type_(type) { clear(); }
@@ -105,21 +114,20 @@ public:
             values_[i] = (Datum)0;
             nulls_[i] = true;
             text_[i] = nullptr;
+            text_len_[i] = 0;
             json_[i] = false;
         }
     }
-    void text(const char* col, const std::string& v) { set_text(type_.at(col), &v, false); }
+    void text(const char* col, const std::string& v) { set_text(type_.at(col), v.c_str(), v.size(), false); }
     void text(const char* col, const std::optional<std::string>& v) {
         if (v)
-            set_text(type_.at(col), &*v, false);
+            set_text(type_.at(col), v->c_str(), v->size(), false);
     }
     void text(const char* col, const char* literal) {
-        if (literal && *literal) {
-            literals_.emplace_back(literal);
-            set_text(type_.at(col), &literals_.back(), false);
-        }
+        if (literal && *literal)
+            set_text(type_.at(col), literal, std::strlen(literal), false);
     }
-    void jsonb(const char* col, const std::string& v) { set_text(type_.at(col), &v, true); }
+    void jsonb(const char* col, const std::string& v) { set_text(type_.at(col), v.c_str(), v.size(), true); }
     void int4(const char* col, std::optional<int32_t> v) {
         if (v)
             set(type_.at(col), Int32GetDatum(*v));
@@ -151,14 +159,13 @@ public:
                 if (text_[i] == nullptr)
                     continue;
                 if (json_[i])
-                    values_[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(text_[i]->c_str()));
+                    values_[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(text_[i]));
                 else
-                    values_[i] = PointerGetDatum(cstring_to_text_with_len(text_[i]->data(), (int)text_[i]->size()));
+                    values_[i] = PointerGetDatum(cstring_to_text_with_len(text_[i], (int)text_len_[i]));
             }
             HeapTuple tuple = heap_form_tuple(type_.desc, values_, nulls_);
             return HeapTupleGetDatum(tuple);
         });
-        literals_.clear();
         return d;
     }
 
@@ -168,18 +175,20 @@ private:
         nulls_[i] = false;
         text_[i] = nullptr;
     }
-    void set_text(int i, const std::string* v, bool json) {
+    // `v` is NUL-terminated (a std::string's c_str() or a literal).
+    void set_text(int i, const char* v, size_t len, bool json) {
         nulls_[i] = false;
         text_[i] = v;
+        text_len_[i] = len;
         json_[i] = json;
     }
 
     const CompositeType& type_;
     Datum values_[kMaxColumns];
     bool nulls_[kMaxColumns];
-    const std::string* text_[kMaxColumns];
+    const char* text_[kMaxColumns];
+    size_t text_len_[kMaxColumns];
     bool json_[kMaxColumns];
-    std::deque<std::string> literals_;  // stable addresses until form()
 };
 
 const char* voimassaolo_name(dec::HenkilotunnusKorjaus::Voimassaolo v) {
@@ -260,31 +269,33 @@ Datum make_array(std::vector<Datum>& elems, const CompositeType& type) {
 }
 
 // Persons of the page whose stored prohibition is active, and the groups the
-// active rule censors.
-std::set<std::string> stored_protected(const std::vector<std::string>& hetus) {
-    std::set<std::string> out;
-    if (hetus.empty())
-        return out;
-    xact::exec("SELECT ps.hetu FROM vtj.person_state ps WHERE ps.turvakielto AND ps.hetu = ANY ($1)",
-               {xact::datum(TEXTARRAYOID, xact::text_array(hetus))}, true);
-    for (uint64_t i = 0; i < xact::rows(); ++i)
-        if (auto h = xact::get_text(i, 1))
-            out.insert(*h);
-    return out;
-}
+// active rule censors: one query (the small partial index person_state_protected
+// answers the first part).
+struct Protection {
+    std::set<std::string> stored_protected;
+    vtj::merge::CensoredGroups groups;
+};
 
-vtj::merge::CensoredGroups active_rule_groups() {
+Protection protection(const std::vector<std::string>& hetus) {
     xact::exec(
-        "SELECT pg_catalog.array_agg(r.tietoryhma) FROM vtj.turvakielto_rule r "
-        "WHERE r.rule = pg_catalog.current_setting('vtj.turvakielto_rule', true)",
-        {}, true);
+        "SELECT (SELECT pg_catalog.array_agg(ps.hetu) FROM vtj.person_state ps "
+        "         WHERE ps.turvakielto AND ps.hetu OPERATOR(pg_catalog.=) ANY ($1)), "
+        "       (SELECT pg_catalog.array_agg(r.tietoryhma) FROM vtj.turvakielto_rule r "
+        "         WHERE r.rule OPERATOR(pg_catalog.=) pg_catalog.current_setting('vtj.turvakielto_rule', true))",
+        {xact::datum(TEXTARRAYOID, xact::text_array(hetus))}, true);
+    Protection p;
     bool isnull = false;
     Datum d = xact::get_datum(0, 1, &isnull);
+    if (!isnull)
+        for (auto& h : xact::text_array_values(d))
+            p.stored_protected.insert(std::move(h));
     std::vector<std::string> groups = vtj::merge::CensoredGroups::tiedot_sensuroidaan();
+    d = xact::get_datum(0, 2, &isnull);
     if (!isnull)
         for (auto& g : xact::text_array_values(d))
             groups.push_back(std::move(g));
-    return vtj::merge::CensoredGroups(groups);
+    p.groups = vtj::merge::CensoredGroups(groups);
+    return p;
 }
 
 }  // namespace
@@ -300,7 +311,8 @@ MergeCounts merge_page(int64_t run_id, const Page& page, const std::vector<std::
     hetus.reserve(records.size());
     for (const auto& r : records)
         hetus.push_back(r.henkilotunnus);
-    vtj::merge::censor_page(records, stored_protected(hetus), active_rule_groups());
+    const Protection prot = protection(hetus);
+    vtj::merge::censor_page(records, prot.stored_protected, prot.groups);
 
     // Page order: records and errors interleave by position.
     struct Item {

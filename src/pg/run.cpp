@@ -102,6 +102,10 @@ private:
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::unique_ptr<vtj::wire::Client> client_;
     vtj::decode::Decoder decoder_;
+    // Decoded pages (streaming sink, reused page after page). Separate ones:
+    // a changes page's re-fetches decode base pages while it is still in use.
+    PageCollector base_page_;
+    PageCollector changes_page_;
 
     const char* kind_ = "run";
 
@@ -262,9 +266,11 @@ void Run::base_phase(const std::vector<std::string>& hetus, const char* merge_ki
     auto on_body = [&](vtj::wire::Body&& body) {
         std::vector<std::string> asked = std::move(in_flight.at(body.index));
         in_flight.erase(body.index);
-        vtj::decode::BasePage page;
+        PageCollector& page = base_page_;
+        page.reset();
         try {
-            page = decoder_.decode_base(vtj::decode::Input(body.data(), body.size(), body.capacity()));
+            decoder_.decode_base(vtj::decode::Input(body.data(), body.size(), body.capacity()), page);
+            page.finish();
         } catch (const vtj::decode::PageError& e) {
             throw InterfaceFailure(std::string("perustiedot answer rejected: ") + e.what());
         }
@@ -338,9 +344,11 @@ void Run::changes_phase() {
     for (int page_no = 1;; ++page_no) {
         report_activity("pg_vtj: change sync, page " + std::to_string(page_no));
         vtj::wire::Body body = client().changes(key, hetus);
-        vtj::decode::ChangesPage page;
+        PageCollector& page = changes_page_;
+        page.reset();
         try {
-            page = decoder_.decode_changes(vtj::decode::Input(body.data(), body.size(), body.capacity()));
+            decoder_.decode_changes(vtj::decode::Input(body.data(), body.size(), body.capacity()), page);
+            page.finish();
         } catch (const vtj::decode::PageError& e) {
             throw InterfaceFailure(std::string("muutokset page of request key ") + std::to_string(key) +
                                    " rejected: " + e.what());
