@@ -574,24 +574,29 @@ SELECT pg_catalog.pg_extension_config_dump('vtj.reader_scope', '');
 -- (the view's owner is used only for privilege checks on what the view
 -- reads): a session that SETs ROLE to a scoped role is scoped, and the
 -- scope follows the identity whose privileges let it read the view.
--- Scoped roles are joined to pg_roles by OID first, so a row left by a
--- dropped role is ignored instead of making pg_has_role fail.
+-- pg_has_role is given the scoped role's OID: a row left by a dropped role
+-- names no role anybody is a member of, so it is ignored (pg_has_role by
+-- OID does not fail for it; superusers, who have the privileges of any OID,
+-- are answered by the first branch). Every scope has at least one purpose
+-- and no NULL one (reader_scope_purposes), so the union is empty exactly
+-- when the role has the privileges of no scoped role: NULL then. The array
+-- is only ever searched (= ANY), so it is neither sorted nor deduplicated.
 -- Views of persons filter with
---   (SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
---   OR <the person's registration>.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])
--- (two uncorrelated sub-selects: evaluated once per query). Nobody is
--- granted anything on this view; the views that read it run as its owner.
+--   (<the person's registration>.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])) IS NOT FALSE
+-- (one uncorrelated sub-select, evaluated once per query: = ANY (NULL) is
+-- NULL, not false, so NULL lets every registration through; an array holds
+-- no NULL and purpose is NOT NULL, so otherwise it is true or false), or with
+--   (SELECT x.purposes FROM vtj._reader_purposes x) IS NULL OR EXISTS (...)
+-- where the OR spares the sub-select for unscoped readers. The helper is
+-- kept small: every query of a view initializes it (a point lookup by hetu
+-- pays for it). Nobody is granted anything on this view; the views that read
+-- it run as its owner.
 CREATE VIEW vtj._reader_purposes WITH (security_barrier) AS
 SELECT CASE
          WHEN pg_catalog.pg_has_role('vtj_admin', 'USAGE') THEN NULL::text[]
-         WHEN NOT EXISTS (SELECT 1 FROM vtj.reader_scope s
-                            JOIN pg_catalog.pg_roles r ON r.oid = s.role::oid
-                           WHERE pg_catalog.pg_has_role(r.rolname, 'USAGE')) THEN NULL::text[]
-         ELSE (SELECT COALESCE(pg_catalog.array_agg(DISTINCT p.purpose ORDER BY p.purpose), '{}'::text[])
-                 FROM vtj.reader_scope s
-                 JOIN pg_catalog.pg_roles r ON r.oid = s.role::oid
-                CROSS JOIN LATERAL pg_catalog.unnest(s.purposes) AS p(purpose)
-                WHERE pg_catalog.pg_has_role(r.rolname, 'USAGE'))
+         ELSE NULLIF(ARRAY(SELECT pg_catalog.unnest(s.purposes)
+                             FROM vtj.reader_scope s
+                            WHERE pg_catalog.pg_has_role(s.role::oid, 'USAGE')), '{}'::text[])
        END AS purposes;
 COMMENT ON VIEW vtj._reader_purposes IS
     'Purposes the querying role may see (NULL = all); for the views'' reader scoping';

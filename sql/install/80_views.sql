@@ -23,8 +23,10 @@
 -- Reader scoping by purposes (vtj.grant_reader, 70_governance.sql): every
 -- person-level view goes through the registration, and keeps only persons
 -- registered for the reader's purposes (vtj._reader_purposes, 10_register.sql:
--- NULL for vtj_admin, superusers and unscoped readers, whose plans then skip
--- the condition); vtj.changes also shows rows under an earlier hetu that a
+-- NULL for vtj_admin, superusers and unscoped readers, for whom any
+-- registration will do; one sub-select evaluated once per query, so that the
+-- check costs a point lookup one index probe of vtj.registration and a join
+-- one pass over it); vtj.changes also shows rows under an earlier hetu that a
 -- correction moved to such a person; vtj.status counts only such persons and
 -- takes its purpose and copy warnings from vtj._purpose_warning and
 -- vtj._instance_warning (70_governance.sql). The views come after the
@@ -39,65 +41,67 @@
 -- vtj.persons: one row per registered person whose base data is loaded.
 -- Single-valued groups: the current entry with the latest alkupv (the
 -- later-stored one on a tie) wins. Names from the …UTF8 fields when present.
+--
+-- Set-based, not per person: the current entries of the four groups are
+-- picked in one sorted pass (DISTINCT ON) and folded into one row per hetu
+-- (GROUP BY), the shape of a plain query on the storage tables. A view with
+-- security_barrier is never flattened into the query that uses it, so a join
+-- with it (customers JOIN vtj.persons ON hetu) evaluates the view for every
+-- person; per-person LATERAL look-ups would then cost four index scans and
+-- sorts per person of the register. A restriction on hetu (a point look-up)
+-- still reaches the storage: texteq is leakproof, so hetu = $1 is pushed into
+-- the view, and through the join on ps.hetu into the grouped subquery, whose
+-- grouping column it is (an index scan of person_entry_pkey).
+-- Masking: KOTIKUNTA is censored, so kotikunta and kuntaan_muuttopv are NULL
+-- for a protected person and the municipality's names are not joined; the
+-- CASE is part of the view's output, below anything the querying user adds
+-- (security_barrier: a user's non-leakproof condition is evaluated above it).
 -- ---------------------------------------------------------------------------
 CREATE VIEW vtj.persons WITH (security_barrier) AS
 SELECT ps.hetu::text AS hetu,
-       nm.etunimet,
-       nm.sukunimi,
-       ak.kielikoodi::text AS aidinkieli,
-       ik.kielikoodi::text AS asiointikieli,
+       cur.etunimet,
+       cur.sukunimi,
+       cur.aidinkieli::text AS aidinkieli,
+       cur.asiointikieli::text AS asiointikieli,
        ps.kuollut,
        ps.kuolinpv,
        ps.kuolinpv_tarkkuus::text AS kuolinpv_tarkkuus,
        ps.turvakielto,
        ps.turva_loppupv AS turvakielto_loppupv,
-       kk.kuntakoodi::text AS kotikunta,
+       CASE WHEN NOT ps.turvakielto THEN cur.kotikunta::text END AS kotikunta,
        k.nimi AS kotikunta_nimi,
        k.nimi_sv AS kotikunta_nimi_sv,
-       kk.alkupv AS kuntaan_muuttopv,
+       CASE WHEN NOT ps.turvakielto THEN cur.kuntaan_muuttopv END AS kuntaan_muuttopv,
        ps.updated_at
   FROM vtj.person_state ps
- CROSS JOIN LATERAL (SELECT (pg_catalog.now() AT TIME ZONE 'Europe/Helsinki')::date AS today) d
-  LEFT JOIN LATERAL (
-        SELECT COALESCE(e.etunimi_utf8, e.etunimi) AS etunimet,
-               COALESCE(e.sukunimi_utf8, e.sukunimi) AS sukunimi
-          FROM vtj.person_entry e
-         WHERE e.hetu = ps.hetu AND e.tietoryhma = 'HENKILON_NIMI'
-           AND (e.alkupv IS NULL OR e.alkupv <= d.today)
-           AND (e.loppupv IS NULL OR e.loppupv >= d.today)
-         ORDER BY e.alkupv DESC NULLS LAST, e.id DESC
-         LIMIT 1) nm ON true
-  LEFT JOIN LATERAL (
-        SELECT e.kielikoodi
-          FROM vtj.person_entry e
-         WHERE e.hetu = ps.hetu AND e.tietoryhma = 'AIDINKIELI'
-           AND (e.alkupv IS NULL OR e.alkupv <= d.today)
-           AND (e.loppupv IS NULL OR e.loppupv >= d.today)
-         ORDER BY e.alkupv DESC NULLS LAST, e.id DESC
-         LIMIT 1) ak ON true
-  LEFT JOIN LATERAL (
-        SELECT e.kielikoodi
-          FROM vtj.person_entry e
-         WHERE e.hetu = ps.hetu AND e.tietoryhma = 'ASIOINTIKIELI'
-           AND (e.alkupv IS NULL OR e.alkupv <= d.today)
-           AND (e.loppupv IS NULL OR e.loppupv >= d.today)
-         ORDER BY e.alkupv DESC NULLS LAST, e.id DESC
-         LIMIT 1) ik ON true
-  -- KOTIKUNTA is censored: nothing of it is read for a protected person
-  LEFT JOIN LATERAL (
-        SELECT e.kuntakoodi, e.alkupv
-          FROM vtj.person_entry e
-         WHERE e.hetu = ps.hetu AND e.tietoryhma = 'KOTIKUNTA'
-           AND NOT ps.turvakielto
-           AND (e.alkupv IS NULL OR e.alkupv <= d.today)
-           AND (e.loppupv IS NULL OR e.loppupv >= d.today)
-         ORDER BY e.alkupv DESC NULLS LAST, e.id DESC
-         LIMIT 1) kk ON true
-  LEFT JOIN vtj.kunta k ON k.kuntakoodi = kk.kuntakoodi
+  LEFT JOIN (
+        -- one row per hetu: the winning current entry of each group
+        SELECT c.hetu,
+               max(c.etunimet) FILTER (WHERE c.tietoryhma = 'HENKILON_NIMI') AS etunimet,
+               max(c.sukunimi) FILTER (WHERE c.tietoryhma = 'HENKILON_NIMI') AS sukunimi,
+               max(c.kielikoodi) FILTER (WHERE c.tietoryhma = 'AIDINKIELI') AS aidinkieli,
+               max(c.kielikoodi) FILTER (WHERE c.tietoryhma = 'ASIOINTIKIELI') AS asiointikieli,
+               max(c.kuntakoodi) FILTER (WHERE c.tietoryhma = 'KOTIKUNTA') AS kotikunta,
+               max(c.alkupv) FILTER (WHERE c.tietoryhma = 'KOTIKUNTA') AS kuntaan_muuttopv
+          FROM (SELECT DISTINCT ON (e.hetu, e.tietoryhma)
+                       e.hetu,
+                       e.tietoryhma,
+                       COALESCE(e.etunimi_utf8, e.etunimi) AS etunimet,
+                       COALESCE(e.sukunimi_utf8, e.sukunimi) AS sukunimi,
+                       e.kielikoodi,
+                       e.kuntakoodi,
+                       e.alkupv
+                  FROM vtj.person_entry e
+                 CROSS JOIN LATERAL (SELECT (pg_catalog.now() AT TIME ZONE 'Europe/Helsinki')::date AS today) d
+                 WHERE e.tietoryhma IN ('HENKILON_NIMI', 'AIDINKIELI', 'ASIOINTIKIELI', 'KOTIKUNTA')
+                   AND (e.alkupv IS NULL OR e.alkupv <= d.today)
+                   AND (e.loppupv IS NULL OR e.loppupv >= d.today)
+                 ORDER BY e.hetu, e.tietoryhma, e.alkupv DESC NULLS LAST, e.id DESC) c
+         GROUP BY c.hetu) cur ON cur.hetu = ps.hetu
+  LEFT JOIN vtj.kunta k ON k.kuntakoodi = cur.kotikunta AND NOT ps.turvakielto
  WHERE ps.base_loaded_at IS NOT NULL
    AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = ps.hetu
-                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
-                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
+                  AND (g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])) IS NOT FALSE);
 COMMENT ON VIEW vtj.persons IS
     'One row per registered, loaded person: current names, languages, death, turvakielto and home municipality (masked under turvakielto)';
 
@@ -112,6 +116,14 @@ COMMENT ON VIEW vtj.persons IS
 --                     absent (katuosoite_sv: the other way round);
 --   postal and contact addresses: postiosoite;
 --   foreign addresses: lahiosoite.
+-- The reader's persons are decided once per person, in a subquery grouped by
+-- hetu: person_state and registration are merged in hetu order and the
+-- entries joined to the result by one hash, instead of two hash joins over
+-- every entry (which spill to disk on a large register). GROUP BY ps.hetu
+-- (the key: one row per person whatever it is grouped by) keeps the planner
+-- from flattening the subquery, yet a restriction on hetu still reaches it (a
+-- grouping column), so a point lookup stays three index scans. The groups of
+-- vtj.turvakielto_rule are read once per query (an ARRAY sub-select).
 -- ---------------------------------------------------------------------------
 CREATE VIEW vtj.addresses WITH (security_barrier) AS
 SELECT e.hetu::text AS hetu,
@@ -148,7 +160,14 @@ SELECT e.hetu::text AS hetu,
        e.alkupv,
        e.loppupv
   FROM vtj.person_entry e
-  JOIN vtj.person_state ps ON ps.hetu = e.hetu
+  -- the persons the reader may see, each once: loaded, and registered for
+  -- one of the reader's purposes
+  JOIN (SELECT ps.hetu, ps.turvakielto
+          FROM vtj.person_state ps
+         WHERE ps.base_loaded_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = ps.hetu
+                          AND (g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])) IS NOT FALSE)
+         GROUP BY ps.hetu) ps ON ps.hetu = e.hetu
  CROSS JOIN LATERAL (SELECT (pg_catalog.now() AT TIME ZONE 'Europe/Helsinki')::date AS today) d
  CROSS JOIN LATERAL (
         SELECT NULLIF(pg_catalog.concat(NULLIF(pg_catalog.ltrim(e.huoneistonumero, '0'), ''), e.jakokirjain), '')
@@ -164,15 +183,11 @@ SELECT e.hetu::text AS hetu,
                         'KOTIMAINEN_YHTEYSOSOITE', 'ULKOMAINEN_YHTEYSOSOITE')
    AND (e.alkupv IS NULL OR e.alkupv <= d.today)
    AND (e.loppupv IS NULL OR e.loppupv >= d.today)
-   AND ps.base_loaded_at IS NOT NULL
    AND NOT (ps.turvakielto
             AND (e.tietoryhma IN ('VAKINAINEN_KOTIMAINEN_OSOITE', 'TILAPAINEN_KOTIMAINEN_OSOITE',
                                   'KOTIMAINEN_POSTIOSOITE', 'VAKINAINEN_ULKOMAINEN_OSOITE',
                                   'TILAPAINEN_ULKOMAINEN_OSOITE', 'KOTIKUNTA', 'ULKOMAINEN_POSTIOSOITE')
-                 OR e.tietoryhma IN (SELECT r.tietoryhma FROM vtj.turvakielto_rule r)))
-   AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
-                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
-                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
+                 OR e.tietoryhma = ANY (ARRAY(SELECT r.tietoryhma FROM vtj.turvakielto_rule r))));
 COMMENT ON VIEW vtj.addresses IS
     'One row per current address of a registered person (censored groups hidden under turvakielto; contact addresses stay)';
 
@@ -190,8 +205,7 @@ SELECT e.hetu::text AS hetu,
  WHERE e.tietoryhma = 'NIMENMUUTOS'
    AND ps.base_loaded_at IS NOT NULL
    AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
-                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
-                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
+                  AND (g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])) IS NOT FALSE);
 COMMENT ON VIEW vtj.name_history IS
     'Name history (NIMENMUUTOS) of registered persons';
 
@@ -214,8 +228,7 @@ SELECT e.hetu::text AS hetu,
    AND (e.loppupv IS NULL OR e.loppupv >= d.today)
    AND ps.base_loaded_at IS NOT NULL
    AND EXISTS (SELECT 1 FROM vtj.registration g WHERE g.hetu = e.hetu
-                  AND ((SELECT x.purposes FROM vtj._reader_purposes x) IS NULL
-                       OR g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])));
+                  AND (g.purpose = ANY ((SELECT x.purposes FROM vtj._reader_purposes x)::text[])) IS NOT FALSE);
 COMMENT ON VIEW vtj.guardianships IS
     'Current guardianships (EDUNVALVONTA, EDUNVALVONTAVALTUUTUS) of registered persons; tiedot empty under turvakielto';
 

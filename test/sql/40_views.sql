@@ -4,7 +4,7 @@
 -- their Finnish day, whatever the session's TimeZone), vtj.status warnings.
 BEGIN;
 \ir include/merge_helpers.psql
-SELECT plan(50);
+SELECT plan(58);
 
 -- ---------------------------------------------------------------------------
 -- columns exactly as product.md §3; security_barrier; owned by the extension owner
@@ -121,6 +121,33 @@ SELECT is((SELECT string_agg(tietoryhma || ' ' || tiedot::text, '; ') FROM vtj.g
           'current guardianships only (paatymispv ends one), with their details');
 
 -- ---------------------------------------------------------------------------
+-- single-valued groups: of the current entries the one with the latest
+-- alkupv wins (a dated one beats an undated one), the later-stored one on a
+-- tie; the same answer whether the view is read whole (one set-based pass
+-- over the register, as a join reads it) or by hetu (pushed down)
+-- ---------------------------------------------------------------------------
+INSERT INTO vtj.person_entry (hetu, tietoryhma, etunimi, sukunimi, alkupv, alkupv_tarkkuus, loppupv, loppupv_tarkkuus)
+VALUES ('010101-901S', 'HENKILON_NIMI', 'Aaro', 'Dated', '2001-01-01', 'PAIVA', NULL, NULL),
+       ('010101-901S', 'HENKILON_NIMI', 'Bertta', 'Tie', '2001-01-01', 'PAIVA', NULL, NULL),
+       ('010101-901S', 'HENKILON_NIMI', 'Cecilia', 'Older', '2000-01-01', 'PAIVA', NULL, NULL),
+       ('010101-901S', 'HENKILON_NIMI', 'Daniel', 'Future', (SELECT d + 1 FROM today), 'PAIVA', NULL, NULL),
+       ('010101-901S', 'HENKILON_NIMI', 'Eero', 'Ended', '2005-01-01', 'PAIVA', (SELECT d - 1 FROM today), 'PAIVA');
+INSERT INTO vtj.person_entry (hetu, tietoryhma, kielikoodi)
+VALUES ('010101-901S', 'AIDINKIELI', 'fi'), ('010101-901S', 'AIDINKIELI', 'sv');
+SELECT is((SELECT etunimet || ' ' || sukunimi FROM vtj.persons WHERE hetu = '010101-901S'), 'Bertta Tie',
+          'names: the latest alkupv wins, the later-stored entry on a tie; future and ended entries are not current');
+SELECT is((SELECT aidinkieli || '/' || COALESCE(asiointikieli, '-') FROM vtj.persons WHERE hetu = '010101-901S'), 'sv/-',
+          'languages: of two undated entries the later-stored one; none stored, NULL');
+SELECT results_eq($$ SELECT p.* FROM vtj.persons p ORDER BY p.hetu $$,
+                  $$ SELECT p.* FROM vtj.person_state s CROSS JOIN LATERAL (SELECT * FROM vtj.persons x WHERE x.hetu = s.hetu) p
+                      ORDER BY p.hetu $$,
+                  'vtj.persons read whole equals vtj.persons read by hetu');
+SELECT results_eq($$ SELECT a.* FROM vtj.addresses a ORDER BY a.hetu, a.tietoryhma, a.katuosoite $$,
+                  $$ SELECT a.* FROM vtj.person_state s CROSS JOIN LATERAL (SELECT * FROM vtj.addresses x WHERE x.hetu = s.hetu) a
+                      ORDER BY a.hetu, a.tietoryhma, a.katuosoite $$,
+                  'vtj.addresses read whole equals vtj.addresses read by hetu');
+
+-- ---------------------------------------------------------------------------
 -- masking: whatever the storage holds
 -- ---------------------------------------------------------------------------
 SELECT is(pg_temp.addr('020202-902H'), 'KOTIMAINEN_YHTEYSOSOITE: PL 7', 'a protected person: only the contact address');
@@ -138,6 +165,39 @@ SELECT is((SELECT tiedot FROM vtj.guardianships WHERE hetu = '020202-902H'), '{}
 SELECT is((SELECT string_agg(tietoryhma, ',') FROM vtj.changes WHERE hetu = '020202-902H'), 'PERUSTIEDOT',
           'vtj.changes hides feed rows of censored groups');
 SELECT is((SELECT count(*)::int FROM vtj.addresses WHERE katunimi_fi = 'Salainenkatu'), 0, 'nothing of it in any row');
+-- security_barrier: a condition of the caller's that is not leakproof (here
+-- a cheap STABLE function, so that nothing but the barrier keeps it from
+-- being pushed down, that writes down every value it is shown) runs on the
+-- view's output, after the masking and the register check, never on the
+-- storage rows underneath. The storage also holds a person who is not
+-- registered at all.
+INSERT INTO vtj.person_state (hetu, base_loaded_at, base_key) VALUES ('040404-9040', now(), 1);
+INSERT INTO vtj.person_entry (hetu, tietoryhma, etunimi, sukunimi, katunimi_fi, katunumero)
+VALUES ('040404-9040', 'HENKILON_NIMI', 'Ei', 'Rekisterissa', NULL, NULL),
+       ('040404-9040', 'VAKINAINEN_KOTIMAINEN_OSOITE', NULL, NULL, 'Piilokatu', '1');
+CREATE TEMP TABLE customers AS SELECT hetu FROM vtj.person_state;
+CREATE FUNCTION pg_temp.spy(text) RETURNS boolean LANGUAGE plpgsql STABLE COST 0.0001 AS $$
+BEGIN
+    PERFORM set_config('vtj_test.spied', current_setting('vtj_test.spied') || COALESCE($1, '') || E'\n', true);
+    RETURN true;
+END $$;
+SET LOCAL vtj_test.spied = '';
+SELECT count(*) FROM vtj.persons p
+ WHERE pg_temp.spy(p.hetu || ' ' || COALESCE(p.kotikunta, '-') || ' ' || COALESCE(p.kuntaan_muuttopv::text, '-'));
+SELECT count(*) FROM vtj.addresses a WHERE pg_temp.spy(a.hetu || ' ' || a.tietoryhma || ' ' || COALESCE(a.katunimi_fi, '-'));
+SELECT count(*) FROM customers c JOIN vtj.persons p ON p.hetu = c.hetu LEFT JOIN vtj.addresses a ON a.hetu = c.hetu
+ WHERE pg_temp.spy(p.hetu || ' ' || COALESCE(p.kotikunta, '-') || ' ' || COALESCE(p.kuntaan_muuttopv::text, '-'))
+   AND pg_temp.spy(a.hetu || ' ' || a.tietoryhma || ' ' || COALESCE(a.katunimi_fi, '-'));
+CREATE TEMP TABLE spied AS SELECT v FROM regexp_split_to_table(current_setting('vtj_test.spied'), E'\n') v WHERE v <> '';
+SELECT is((SELECT string_agg(DISTINCT v, ', ') FROM spied WHERE v LIKE '020202-902H%'),
+          '020202-902H - -, 020202-902H KOTIMAINEN_YHTEYSOSOITE -',
+          'a leaky function in the caller''s WHERE sees a protected person''s row and contact address, no home municipality');
+SELECT is((SELECT count(*)::int FROM spied WHERE v LIKE '%Salainenkatu%'), 0, '... nor any censored address stored for them');
+SELECT ok((SELECT count(*) FROM spied WHERE v LIKE '010101-901S %') >= 3, '... the others'' rows it sees (the test is not vacuous)');
+SELECT is((SELECT count(*)::int FROM spied WHERE v LIKE '040404-9040%' OR v LIKE '%Piilokatu%'), 0,
+          '... and nothing of a person who is stored but not registered');
+DELETE FROM vtj.person_entry WHERE hetu = '040404-9040';
+DELETE FROM vtj.person_state WHERE hetu = '040404-9040';
 -- a group a rule adds is hidden in the feed too
 INSERT INTO vtj.change_feed (hetu, tietoryhma, muutosattribuutti, run_id) VALUES ('020202-902H', 'SAHKOPOSTIOSOITE', 'LISATTY', 0);
 INSERT INTO vtj.turvakielto_rule (rule, tietoryhma) VALUES ('LAAJEMPI', 'SAHKOPOSTIOSOITE');

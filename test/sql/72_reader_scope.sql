@@ -7,7 +7,7 @@
 -- AUTHORIZATION. Only test hetus (individual number 900-999).
 BEGIN;
 \ir include/merge_helpers.psql
-SELECT plan(58);
+SELECT plan(59);
 
 CREATE ROLE vtj_t_water NOLOGIN;                -- the water utility's application
 CREATE ROLE vtj_t_school NOLOGIN;               -- the adult education register
@@ -114,6 +114,26 @@ SET LOCAL ROLE vtj_t_both;
 SELECT is((SELECT v FROM seen_all), 'A:vesilaitos B:oppilasrekisteri C:oppilasrekisteri C:vesilaitos | ABC | ABC | ABC | ABC | 3',
           'a member of two limited roles sees the union of their purposes');
 RESET ROLE;
+
+-- security_barrier: a leaky function in a limited reader's own WHERE (STABLE
+-- and cheap, so that only the barrier keeps it above the register check) is
+-- shown only the reader's persons
+CREATE FUNCTION pg_temp.spy(text) RETURNS boolean LANGUAGE plpgsql STABLE COST 0.0001 AS $$
+BEGIN
+    PERFORM set_config('vtj_test.spied', current_setting('vtj_test.spied') || COALESCE($1, '') || E'\n', true);
+    RETURN true;
+END $$;
+SET LOCAL vtj_test.spied = '';
+SET LOCAL ROLE vtj_t_water;
+SELECT count(*) FROM vtj.persons x WHERE pg_temp.spy(x.hetu);
+SELECT count(*) FROM vtj.addresses x WHERE pg_temp.spy(x.hetu);
+SELECT count(*) FROM vtj.name_history x WHERE pg_temp.spy(x.hetu);
+SELECT count(*) FROM p JOIN vtj.persons x ON x.hetu = p.hetu LEFT JOIN vtj.addresses a ON a.hetu = p.hetu
+ WHERE pg_temp.spy(x.hetu) AND pg_temp.spy(a.hetu);
+RESET ROLE;
+SELECT is((SELECT string_agg(DISTINCT p.k, '' ORDER BY p.k)
+             FROM regexp_split_to_table(current_setting('vtj_test.spied'), E'\n') v JOIN p ON p.hetu = v),
+          'AC', 'a leaky function in a limited reader''s WHERE is shown only the reader''s persons');
 
 -- current_user, not session_user: the session is the superuser's, the query runs as the water app
 SET LOCAL ROLE vtj_t_water;
