@@ -1,7 +1,7 @@
 -- Reads (product.md §10): the same queries through the masked views and
 -- directly on the storage tables. bench.persons_storage and
 -- bench.addresses_storage are plain (not security_barrier) views that spell
--- out the queries vtj.persons and vtj.addresses run (sql/install/40_views.sql),
+-- out the queries vtj.persons and vtj.addresses run (sql/install/80_views.sql),
 -- without the masking, the registration check and the reader's purposes:
 -- what the same query on the storage tables looks like. (Plain views are
 -- flattened into the query that uses them; the masked views are not.)
