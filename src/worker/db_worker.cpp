@@ -277,9 +277,18 @@ void vtj_db_worker_main(Datum main_arg) {
     pgstat_report_appname("pg_vtj worker");
 
     NameData dbname;
+    const TimestampTz attached_at = GetCurrentTimestamp();
     SpinLockAcquire(&s->mutex);
     DbSlot& slot = s->slots[slot_index];
-    const bool mine = slot.dboid == dboid && slot.pid == 0;
+    const bool ours = slot.dboid == dboid && slot.pid == 0;
+    // Registered by the launcher just before a DROP DATABASE or DROP
+    // EXTENSION paused the slot (free_database could not ask a process that
+    // had not attached yet to stop): leave before starting anything; the
+    // launcher starts a worker again after the pause.
+    const bool paused = ours && slot.paused_until > attached_at;
+    const bool mine = ours && !paused;
+    if (paused)
+        slot.exit_reason = ExitReason::Stopped;
     if (mine) {
         slot.pid = MyProcPid;
         slot.procno = MyProc->pgprocno;
@@ -290,7 +299,7 @@ void vtj_db_worker_main(Datum main_arg) {
     }
     SpinLockRelease(&s->mutex);
     if (!mine)
-        proc_exit(0);  // the launcher gave the slot to another database meanwhile
+        proc_exit(0);  // paused, or the launcher gave the slot to another database meanwhile
     my_slot = slot_index;
     before_shmem_exit(worker_exit, 0);
 

@@ -243,7 +243,7 @@ wait_for 8 postgres "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_typ
 t0=$(now); out=$(q vtjw "DROP EXTENSION pg_vtj"); rc=$?
 check "DROP EXTENSION while the worker's run waits on HTTP: done in $(elapsed "$t0") s" test $rc -eq 0 || echo "# $out"
 mock DELETE /_mock/faults >/dev/null
-check "... and the worker leaves quietly" wait_for 6 postgres \
+check "... and the worker leaves quietly" wait_for 12 postgres \
   "SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = 'vtjw' AND backend_type LIKE 'pg_vtj%'"
 q vtjw "CREATE EXTENSION pg_vtj" >/dev/null; q nox "CREATE EXTENSION pg_vtj" >/dev/null
 check "CREATE EXTENSION is noticed: the workers come (back) by themselves" wait_for 8 postgres \
